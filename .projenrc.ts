@@ -1,0 +1,86 @@
+import { cdk8s, javascript } from 'projen';
+
+const project = new cdk8s.ConstructLibraryCdk8s({
+  name: 'cdk8s-secure-serving',
+  description:
+    'Secure front doors for model servers and gRPC APIs on Kubernetes: typed cdk8s constructs for Istio, Traefik, Envoy and KServe that are secure by default and validate their input.',
+  author: 'cdk8s-secure-serving maintainers',
+  authorAddress: 'maintainers@cdk8s-secure-serving.dev',
+  repositoryUrl: 'https://github.com/cdk8s-secure-serving/cdk8s-secure-serving.git',
+  license: 'Apache-2.0',
+  keywords: ['cdk8s', 'kubernetes', 'istio', 'traefik', 'envoy', 'kserve', 'grpc', 'jwt', 'mtls', 'basic-auth'],
+  defaultReleaseBranch: 'main',
+  projenrcTs: true,
+  packageManager: javascript.NodePackageManager.NPM,
+  minNodeVersion: '20.0.0',
+
+  jsiiVersion: '~6.0.0',
+  typescriptVersion: '~6.0.0',
+  cdk8sVersion: '2.70.0',
+  constructsVersion: '10.4.2',
+
+  peerDeps: ['cdk8s-plus-27@^2.9.5'],
+  deps: ['bcryptjs@^3.0.2', 'jose@^5.10.0'],
+  bundledDeps: ['bcryptjs', 'jose'],
+  devDeps: ['cdk8s-cli@^2.207.0', 'ajv@^8.17.1', 'ajv-formats@^3.0.1', 'yaml@^2.8.0'],
+
+  // This repository is not hosted on GitHub Actions; CI is `.ci/run`.
+  github: false,
+  release: false,
+
+  // Generated CRD bindings live in top-level `imports/`, so the compiler root is the
+  // project root and the entry point is lib/src/index.js.
+  entrypoint: 'lib/src/index.js',
+  entrypointTypes: 'lib/src/index.d.ts',
+  tsconfig: {
+    compilerOptions: { rootDir: '.' },
+    include: ['src/**/*.ts', 'imports/**/*.ts'],
+  },
+
+  jestOptions: {
+    // A changed output must fail the tests; `npx projen test:update` rewrites snapshots on purpose.
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    jestConfig: {
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      coveragePathIgnorePatterns: ['/node_modules/', '/imports/', '/test/'],
+    },
+  },
+  eslintOptions: {
+    dirs: ['src'],
+    devdirs: ['test', 'projenrc'],
+    ignorePatterns: ['imports/', 'examples/', 'bench/', '*.d.ts', '*.js'],
+  },
+  docgen: true,
+
+  publishToPypi: {
+    distName: 'cdk8s-secure-serving',
+    module: 'cdk8s_secure_serving',
+  },
+  publishToMaven: {
+    javaPackage: 'dev.cdk8ssecureserving',
+    mavenGroupId: 'dev.cdk8s-secure-serving',
+    mavenArtifactId: 'cdk8s-secure-serving',
+  },
+  publishToNuget: {
+    dotNetNamespace: 'Cdk8sSecureServing',
+    packageId: 'Cdk8sSecureServing',
+  },
+  publishToGo: {
+    moduleName: 'github.com/cdk8s-secure-serving/cdk8s-secure-serving-go',
+    packageName: 'cdk8ssecureserving',
+  },
+});
+
+// CRD bindings: see projenrc/crd-sources.ts for the files, versions and upstream sources.
+project.addTask('import', {
+  description: 'Regenerate imports/ from the CRD files (CRDS_DIR, default ../shared/crds) with cdk8s import',
+  exec: 'ts-node --project projenrc/tsconfig.json projenrc/import-crds.ts',
+});
+
+// jsii 6 prints a Node 20 end-of-life banner on every run; the build supports Node 20.
+project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20');
+project.package.addField('types', 'lib/src/index.d.ts');
+
+project.npmignore?.exclude('/imports/', '/examples/', '/bench/', '/.ci/', '/API.md');
+
+project.synth();

@@ -1,0 +1,165 @@
+import * as kplus from 'cdk8s-plus-27';
+import { checkDns1035Label, checkDnsLabel, checkNonEmpty, checkPort, fail } from './_validate';
+
+/**
+ * Options for `Backend.fromService`.
+ */
+export interface BackendFromServiceOptions {
+  /**
+   * The Service port to forward to. Required when the Service has more than one port.
+   *
+   * @default - the Service's only port
+   */
+  readonly port?: number;
+}
+
+/**
+ * Options for `Backend.fromName`.
+ */
+export interface BackendFromNameOptions {
+  /**
+   * Namespace of the Service.
+   *
+   * @default - the namespace of the construct that uses the backend
+   */
+  readonly namespace?: string;
+
+  /**
+   * Name of the Service port, as in the Service's `spec.ports[].name`. Istio selects the
+   * protocol from it (`grpc`, `grpc-*`, `http2`, ...).
+   *
+   * @default - unknown
+   */
+  readonly portName?: string;
+
+  /**
+   * The port's `appProtocol` (for example `grpc` or `kubernetes.io/h2c`).
+   *
+   * @default - unknown
+   */
+  readonly appProtocol?: string;
+}
+
+/**
+ * A Kubernetes Service and port that a front door (ingress route, proxy) forwards to.
+ *
+ * Create one with `Backend.fromService` for a Service defined in the same cdk8s app, or with
+ * `Backend.fromName` for a Service managed elsewhere.
+ */
+export class Backend {
+  /**
+   * A Service defined with cdk8s-plus-27.
+   *
+   * The port is chosen from the Service's ports as they are when this is called: pass
+   * `options.port` when the Service has several.
+   *
+   * @param service the Service to forward to
+   * @param options the port to use
+   */
+  public static fromService(service: kplus.Service, options: BackendFromServiceOptions = {}): Backend {
+    const ctx = `Backend.fromService(${service.node.path})`;
+    const ports = service.ports;
+    if (ports.length === 0) {
+      fail(ctx, 'service.ports', [], 'a Service with at least one port: call service.bind(port, { name }) or pass ports in its props first');
+    }
+    let chosen: kplus.ServicePort | undefined;
+    if (options.port === undefined) {
+      if (ports.length > 1) {
+        fail(ctx, 'options.port', undefined, `one of the Service's ports ${ports.map(p => p.port).join(', ')} (the Service has several)`);
+      }
+      chosen = ports[0];
+    } else {
+      checkPort(ctx, 'options.port', options.port);
+      chosen = ports.find(p => p.port === options.port);
+      if (!chosen) {
+        fail(ctx, 'options.port', options.port, `one of the Service's ports: ${ports.map(p => p.port).join(', ')}`);
+      }
+    }
+    return new Backend({
+      serviceName: service.name,
+      port: chosen.port,
+      namespace: service.metadata.namespace,
+      portName: chosen.name,
+      service,
+    });
+  }
+
+  /**
+   * A Service by name, for example one created by a Helm chart or another app.
+   *
+   * @param serviceName the Service's `metadata.name` (a DNS-1035 label)
+   * @param port the Service port (1-65535)
+   * @param options namespace and what is known of the port
+   */
+  public static fromName(serviceName: string, port: number, options: BackendFromNameOptions = {}): Backend {
+    const ctx = 'Backend.fromName';
+    checkDns1035Label(ctx, 'serviceName', serviceName);
+    checkPort(ctx, 'port', port);
+    if (options.namespace !== undefined) {
+      checkDnsLabel(ctx, 'options.namespace', options.namespace);
+    }
+    if (options.portName !== undefined) {
+      checkDnsLabel(ctx, 'options.portName', options.portName);
+    }
+    if (options.appProtocol !== undefined) {
+      checkNonEmpty(ctx, 'options.appProtocol', options.appProtocol);
+    }
+    return new Backend({ serviceName, port, ...options });
+  }
+
+  /** The Service's name. */
+  public readonly serviceName: string;
+
+  /** The Service port. */
+  public readonly port: number;
+
+  /**
+   * The Service's namespace.
+   *
+   * @default - the namespace of the construct that uses the backend
+   */
+  public readonly namespace?: string;
+
+  /**
+   * The name of the Service port, when known.
+   *
+   * @default - unknown
+   */
+  public readonly portName?: string;
+
+  /**
+   * The port's `appProtocol`, when known.
+   *
+   * @default - unknown
+   */
+  public readonly appProtocol?: string;
+
+  /**
+   * The cdk8s-plus Service this backend was made from, if any.
+   *
+   * @default - none: the backend was made with `fromName`
+   */
+  public readonly service?: kplus.Service;
+
+  private constructor(props: {
+    serviceName: string; port: number; namespace?: string; portName?: string; appProtocol?: string; service?: kplus.Service;
+  }) {
+    this.serviceName = props.serviceName;
+    this.port = props.port;
+    this.namespace = props.namespace;
+    this.portName = props.portName;
+    this.appProtocol = props.appProtocol;
+    this.service = props.service;
+  }
+
+  /**
+   * The Service's cluster DNS name, `<name>.<namespace>.svc.<clusterDomain>`.
+   *
+   * @param defaultNamespace namespace to use when the backend has none (usually the namespace
+   * of the construct that routes to it)
+   * @param clusterDomain the cluster's DNS domain
+   */
+  public fqdn(defaultNamespace: string, clusterDomain: string = 'cluster.local'): string {
+    return `${this.serviceName}.${this.namespace ?? defaultNamespace}.svc.${clusterDomain}`;
+  }
+}

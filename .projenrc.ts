@@ -22,7 +22,15 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   peerDeps: ['cdk8s-plus-27@^2.9.5'],
   deps: ['bcryptjs@^3.0.2', 'jose@^5.10.0'],
   bundledDeps: ['bcryptjs', 'jose'],
-  devDeps: ['cdk8s-cli@^2.207.0', 'ajv@^8.17.1', 'ajv-formats@^3.0.1', 'yaml@^2.8.0'],
+  devDeps: [
+    'cdk8s-cli@^2.207.0',
+    'yaml@^2.8.0',
+    // schema validation in tests: CRDs with Ajv; core kinds with the Kubernetes OpenAPI schema
+    'ajv@^8.17.1',
+    'ajv-formats@^3.0.1',
+    'kubernetes-models@^5.1.0',
+    '@kubernetes/client-node@^2.0.1',
+  ],
 
   // This repository is not hosted on GitHub Actions; CI is `.ci/run`.
   github: false,
@@ -80,6 +88,8 @@ project.addTask('import', {
 // jsii 6 prints a Node 20 end-of-life banner on every run; the build supports Node 20.
 project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20');
 project.package.addField('types', 'lib/src/index.d.ts');
+
+project.gitignore.exclude('/test/.readme-*');
 
 project.npmignore?.exclude('/imports/', '/examples/', '/bench/', '/.ci/', '/API.md');
 

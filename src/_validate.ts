@@ -18,8 +18,19 @@ export function contextOf(construct: IConstruct, className: string): Context {
   return `${className} ${construct.node.path || '<root>'}`;
 }
 
+/** A value already written for an error message (for example `<redacted>`), shown as is. */
+export class Shown {
+  constructor(public readonly text: string) {}
+}
+
+/** Stands for a secret value in an error message, which must never echo it. */
+export const REDACTED = new Shown('<redacted>');
+
 /** Formats a value for an error message: strings are quoted, everything else is JSON. */
 export function show(value: unknown): string {
+  if (value instanceof Shown) {
+    return value.text;
+  }
   if (typeof value === 'string') {
     return JSON.stringify(value);
   }

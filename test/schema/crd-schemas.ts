@@ -127,7 +127,8 @@ export function strictSchema(node: any, isRoot = true): any {
     out.additionalProperties = false;
   }
   if (isRoot) {
-    out.properties = { ...(out.properties ?? {}), metadata: OBJECT_META_SCHEMA };
+    // Every object has apiVersion, kind and ObjectMeta, whether or not the CRD lists them.
+    out.properties = { ...(out.properties ?? {}), apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: OBJECT_META_SCHEMA };
   }
   return out;
 }

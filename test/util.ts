@@ -1,0 +1,36 @@
+import { execFileSync } from 'child_process';
+import * as path from 'path';
+import { Chart, Testing } from 'cdk8s';
+
+/** A chart in its own app, in namespace `ml` unless told otherwise (`null`: no namespace). */
+export function newChart(namespace: string | null = 'ml'): Chart {
+  const app = Testing.app();
+  return new Chart(app, 'test', { namespace: namespace ?? undefined });
+}
+
+/** The documents of a kind (and apiVersion, when given). */
+export function docsOf(docs: any[], kind: string, apiVersion?: string): any[] {
+  return docs.filter(d => d.kind === kind && (apiVersion === undefined || d.apiVersion === apiVersion));
+}
+
+/** The one document of a kind; fails when there are none or several. */
+export function oneOf(docs: any[], kind: string, apiVersion?: string): any {
+  const found = docsOf(docs, kind, apiVersion);
+  if (found.length !== 1) {
+    throw new Error(`expected one ${kind}, found ${found.length}`);
+  }
+  return found[0];
+}
+
+/**
+ * Synthesizes a chart defined in `test/fixtures/<name>.ts` in a fresh node process and returns
+ * its YAML, to check that output does not depend on process state.
+ */
+export function synthInFreshProcess(fixture: string): string {
+  const root = path.join(__dirname, '..');
+  return execFileSync(process.execPath, [
+    path.join(root, 'node_modules', 'ts-node', 'dist', 'bin.js'),
+    '--transpile-only', '--project', path.join(root, 'test', 'tsconfig.json'),
+    path.join(__dirname, 'fixtures', `${fixture}.ts`),
+  ], { encoding: 'utf8', cwd: root });
+}

@@ -1,0 +1,146 @@
+import { fail } from '../_validate';
+
+/**
+ * Where the certificate of a Traefik route comes from.
+ */
+export class TraefikTls {
+  /**
+   * A certificate from one of Traefik's certificate resolvers (for example Let's Encrypt
+   * via ACME), configured in Traefik's static configuration (`certificatesResolvers.<name>`).
+   *
+   * @param name the resolver's name
+   */
+  public static certResolver(name: string): TraefikTls {
+    if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
+      fail('TraefikTls.certResolver', 'name', name, 'the name of a certificate resolver of Traefik\'s static configuration, such as "letsencrypt"');
+    }
+    return new TraefikTls('certResolver', name, undefined);
+  }
+
+  /**
+   * A certificate from a `kubernetes.io/tls` Secret in the route's namespace.
+   *
+   * @param secretName the Secret's name
+   */
+  public static fromSecret(secretName: string): TraefikTls {
+    if (typeof secretName !== 'string' || secretName.length > 253 || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(secretName)) {
+      fail('TraefikTls.fromSecret', 'secretName', secretName, 'the name of a kubernetes.io/tls Secret (a DNS-1123 subdomain)');
+    }
+    return new TraefikTls('secret', undefined, secretName);
+  }
+
+  /**
+   * No TLS: basic-auth credentials and model traffic cross the network in clear text, readable
+   * by anyone on the path. Use only where something else encrypts the traffic (a service mesh,
+   * a TLS-terminating load balancer in front of Traefik's `web` entry point).
+   */
+  public static insecurePlainHttp(): TraefikTls {
+    return new TraefikTls('none', undefined, undefined);
+  }
+
+  /** @internal */
+  public readonly _mode: 'certResolver' | 'secret' | 'none';
+
+  /**
+   * The certificate resolver's name.
+   *
+   * @default - none: the certificate does not come from a resolver
+   */
+  public readonly certResolverName?: string;
+
+  /**
+   * The TLS Secret's name.
+   *
+   * @default - none: the certificate does not come from a Secret
+   */
+  public readonly secretName?: string;
+
+  private constructor(mode: 'certResolver' | 'secret' | 'none', certResolverName: string | undefined, secretName: string | undefined) {
+    this._mode = mode;
+    this.certResolverName = certResolverName;
+    this.secretName = secretName;
+  }
+
+  /** Whether traffic is encrypted. */
+  public get encrypted(): boolean {
+    return this._mode !== 'none';
+  }
+}
+
+/**
+ * The minimum TLS version of a Traefik `TLSOption`.
+ */
+export enum TraefikTlsVersion {
+  /** TLS 1.2. */
+  TLS_1_2 = 'VersionTLS12',
+  /** TLS 1.3: cipher suites cannot be chosen (Go's TLS 1.3 suites are fixed). */
+  TLS_1_3 = 'VersionTLS13',
+}
+
+/**
+ * Cipher suite names that Traefik (Go's crypto/tls) accepts in a `TLSOption`.
+ */
+export class TraefikCipherSuites {
+  /**
+   * ECDHE key exchange with AEAD ciphers only (AES-GCM, ChaCha20-Poly1305): forward secrecy and
+   * no CBC. A sound TLS 1.2 list.
+   */
+  public static readonly MODERN: string[] = [
+    'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256',
+    'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384',
+    'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256',
+    'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256',
+    'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384',
+    'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256',
+  ];
+
+  /**
+   * Every TLS 1.2 cipher suite name Go knows and Traefik accepts, except the broken RC4 and
+   * 3DES suites, which this library refuses.
+   */
+  public static readonly ACCEPTED: string[] = [
+    ...TraefikCipherSuites.MODERN,
+    'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305',
+    'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305',
+    'TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA',
+    'TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA',
+    'TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA',
+    'TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA',
+    'TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256',
+    'TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256',
+    'TLS_RSA_WITH_AES_128_GCM_SHA256',
+    'TLS_RSA_WITH_AES_256_GCM_SHA384',
+    'TLS_RSA_WITH_AES_128_CBC_SHA',
+    'TLS_RSA_WITH_AES_256_CBC_SHA',
+    'TLS_RSA_WITH_AES_128_CBC_SHA256',
+  ];
+
+  private constructor() {}
+}
+
+/**
+ * TLS settings of a Traefik route, written as a `TLSOption`.
+ */
+export interface TraefikTlsOptions {
+  /**
+   * The lowest TLS version accepted.
+   *
+   * @default TraefikTlsVersion.TLS_1_2
+   */
+  readonly minVersion?: TraefikTlsVersion;
+
+  /**
+   * TLS 1.2 cipher suites, from `TraefikCipherSuites.ACCEPTED`. Not allowed with a TLS 1.3
+   * minimum (TLS 1.3 suites are not configurable).
+   *
+   * @default - Go's default suites
+   */
+  readonly cipherSuites?: string[];
+
+  /**
+   * Refuse TLS connections whose SNI matches no known certificate.
+   *
+   * @default true
+   */
+  readonly sniStrict?: boolean;
+}

@@ -1,8 +1,16 @@
-import { App } from 'cdk8s';
+import { App, Chart } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
 import { ModelServerChart } from './model-server';
 import { TraefikBasicAuthChart } from './traefik-basic-auth';
 
 const app = new App();
+
+// Namespaces are cluster-scoped: they live in a chart without a namespace.
+const namespaces = new Chart(app, 'namespaces');
+for (const name of ['ml', 'bos-rf']) {
+  new kplus.Namespace(namespaces, name, { metadata: { name } });
+}
+
 new ModelServerChart(app, 'model-server');
 new TraefikBasicAuthChart(app, 'traefik-basic-auth');
 app.synth();

@@ -1,4 +1,4 @@
-import { Chart, ChartProps } from 'cdk8s';
+import { Chart, ChartProps, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { Backend } from 'cdk8s-secure-serving';
@@ -21,7 +21,7 @@ export class ModelServerChart extends Chart {
         portNumber: 8500,
         resources: {
           cpu: { request: kplus.Cpu.millis(1000), limit: kplus.Cpu.millis(2000) },
-          memory: { request: kplus.Size.gibibytes(2), limit: kplus.Size.gibibytes(4) },
+          memory: { request: Size.gibibytes(2), limit: Size.gibibytes(4) },
         },
       }],
     });

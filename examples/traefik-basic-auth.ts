@@ -5,13 +5,11 @@ import { Backend, BasicAuthUser, TraefikBasicAuthIngress, TraefikTls } from 'cdk
 
 /**
  * Seed 001: the bos-rf scoring service (R plumber on port 8000) behind Traefik v3 with
- * basic auth and a Let's Encrypt certificate, in its own namespace.
+ * basic auth and a Let's Encrypt certificate, in its own namespace (see `NamespacesChart`).
  */
 export class TraefikBasicAuthChart extends Chart {
   constructor(scope: Construct, id: string, props: ChartProps = {}) {
     super(scope, id, { namespace: 'bos-rf', ...props });
-
-    new kplus.Namespace(this, 'namespace', { metadata: { name: 'bos-rf' } });
 
     const deployment = new kplus.Deployment(this, 'bos-rf', {
       metadata: { name: 'bos-rf' },

@@ -1,5 +1,6 @@
 import { App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
+import { IstioGrpcChart } from './istio-grpc';
 import { ModelServerChart } from './model-server';
 import { TraefikBasicAuthChart } from './traefik-basic-auth';
 
@@ -7,10 +8,11 @@ const app = new App();
 
 // Namespaces are cluster-scoped: they live in a chart without a namespace.
 const namespaces = new Chart(app, 'namespaces');
-for (const name of ['ml', 'bos-rf']) {
+for (const name of ['ml-services', 'bos-rf']) {
   new kplus.Namespace(namespaces, name, { metadata: { name } });
 }
 
-new ModelServerChart(app, 'model-server');
+const modelServer = new ModelServerChart(app, 'model-server');
+new IstioGrpcChart(app, 'istio-grpc', modelServer.backend);
 new TraefikBasicAuthChart(app, 'traefik-basic-auth');
 app.synth();

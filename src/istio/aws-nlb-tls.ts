@@ -1,0 +1,144 @@
+import { fail } from '../_validate';
+
+/**
+ * The ALPN policy of an AWS Network Load Balancer TLS listener.
+ */
+export enum NlbAlpnPolicy {
+  /** HTTP/1.1 only: breaks gRPC. */
+  HTTP1_ONLY = 'HTTP1Only',
+  /** HTTP/2 only. */
+  HTTP2_ONLY = 'HTTP2Only',
+  /** Prefer HTTP/1.1, allow HTTP/2. */
+  HTTP2_OPTIONAL = 'HTTP2Optional',
+  /** Prefer HTTP/2, allow HTTP/1.1: gRPC and browsers both work. */
+  HTTP2_PREFERRED = 'HTTP2Preferred',
+  /** No ALPN (the NLB default): grpc-go 1.67 and later refuse the connection. */
+  NONE = 'None',
+}
+
+/**
+ * Whether the load balancer is reachable from the internet.
+ */
+export enum NlbScheme {
+  /** A public load balancer. */
+  INTERNET_FACING = 'internet-facing',
+  /** A load balancer reachable only inside the VPC (the AWS Load Balancer Controller's default). */
+  INTERNAL = 'internal',
+}
+
+/**
+ * Options for `AwsNlbTls.annotations`.
+ */
+export interface AwsNlbTlsOptions {
+  /** ACM certificate ARNs for the TLS listener (at least one). */
+  readonly certificateArns: string[];
+
+  /**
+   * The listener's ALPN policy.
+   *
+   * @default NlbAlpnPolicy.HTTP2_PREFERRED
+   */
+  readonly alpnPolicy?: NlbAlpnPolicy;
+
+  /**
+   * The traffic is gRPC: refuse ALPN policies that break it (HTTP1Only, None).
+   *
+   * @default true
+   */
+  readonly grpc?: boolean;
+
+  /**
+   * Internet-facing or internal.
+   *
+   * @default NlbScheme.INTERNET_FACING
+   */
+  readonly scheme?: NlbScheme;
+
+  /**
+   * The Service ports (numbers or names) that get TLS.
+   *
+   * @default ["443"]
+   */
+  readonly sslPorts?: string[];
+
+  /**
+   * The TLS negotiation policy, for example `ELBSecurityPolicy-TLS13-1-2-2021-06`.
+   *
+   * @default - the load balancer's default policy
+   */
+  readonly sslNegotiationPolicy?: string;
+}
+
+const ARN = /^arn:aws[\w-]*:acm:[\w-]+:\d{12}:certificate\/[0-9a-f-]{36}$/;
+const CTX = 'AwsNlbTls.annotations';
+const PREFIX = 'service.beta.kubernetes.io/aws-load-balancer';
+
+/**
+ * Annotations for the Istio ingress gateway's Service that make the AWS Load Balancer
+ * Controller create a Network Load Balancer which terminates TLS with ACM certificates and
+ * negotiates HTTP/2 for gRPC. Put them in the gateway's Helm values (`service.annotations`);
+ * pair them with `IstioTls.atLoadBalancer()`.
+ *
+ * Needs the AWS Load Balancer Controller: the legacy in-tree provider has no ALPN support.
+ * Changing `aws-load-balancer-type` on a live Service leaks the old load balancer.
+ */
+export class AwsNlbTls {
+  /**
+   * The annotations, as a string map sorted by key.
+   *
+   * @param options certificates and listener settings
+   */
+  public static annotations(options: AwsNlbTlsOptions): { [key: string]: string } {
+    const arns = options?.certificateArns;
+    if (!Array.isArray(arns) || arns.length === 0) {
+      fail(CTX, 'certificateArns', arns, 'at least one ACM certificate ARN');
+    }
+    arns.forEach((arn, i) => {
+      if (typeof arn !== 'string' || !ARN.test(arn)) {
+        fail(CTX, `certificateArns[${i}]`, arn, 'an ACM certificate ARN such as "arn:aws:acm:us-east-1:123456789012:certificate/<uuid>"');
+      }
+    });
+    const alpn = options.alpnPolicy ?? NlbAlpnPolicy.HTTP2_PREFERRED;
+    if (!Object.values(NlbAlpnPolicy).includes(alpn)) {
+      fail(CTX, 'alpnPolicy', alpn, `one of ${Object.values(NlbAlpnPolicy).join(', ')}`);
+    }
+    if ((options.grpc ?? true) && (alpn === NlbAlpnPolicy.HTTP1_ONLY || alpn === NlbAlpnPolicy.NONE)) {
+      fail(CTX, 'alpnPolicy', alpn, 'HTTP2Preferred, HTTP2Only or HTTP2Optional for gRPC (or grpc: false)');
+    }
+    const scheme = options.scheme ?? NlbScheme.INTERNET_FACING;
+    if (!Object.values(NlbScheme).includes(scheme)) {
+      fail(CTX, 'scheme', scheme, 'NlbScheme.INTERNET_FACING or NlbScheme.INTERNAL');
+    }
+    const ports = options.sslPorts ?? ['443'];
+    if (!Array.isArray(ports) || ports.length === 0) {
+      fail(CTX, 'sslPorts', ports, 'at least one port number or name');
+    }
+    ports.forEach((p, i) => {
+      const n = Number(p);
+      const isNumber = /^\d+$/.test(p) && n >= 1 && n <= 65535;
+      const isName = /^(?=.*[a-z])[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(p) && p.length <= 15;
+      if (typeof p !== 'string' || !(isNumber || isName)) {
+        fail(CTX, `sslPorts[${i}]`, p, 'a port number (1-65535) or a port name of the Service');
+      }
+    });
+    const policy = options.sslNegotiationPolicy;
+    if (policy !== undefined && (typeof policy !== 'string' || !/^ELBSecurityPolicy-[A-Za-z0-9-]+$/.test(policy))) {
+      fail(CTX, 'sslNegotiationPolicy', policy, 'an ELB security policy name such as "ELBSecurityPolicy-TLS13-1-2-2021-06"');
+    }
+    const out: { [key: string]: string } = {
+      [`${PREFIX}-alpn-policy`]: alpn,
+      [`${PREFIX}-backend-protocol`]: 'tcp',
+      [`${PREFIX}-nlb-target-type`]: 'ip',
+      [`${PREFIX}-scheme`]: scheme,
+      [`${PREFIX}-ssl-cert`]: arns.join(','),
+      [`${PREFIX}-ssl-ports`]: ports.join(','),
+      [`${PREFIX}-type`]: 'external',
+    };
+    if (policy !== undefined) {
+      out[`${PREFIX}-ssl-negotiation-policy`] = policy;
+    }
+    return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
+  }
+
+  private constructor() {}
+}

@@ -1,0 +1,448 @@
+import { ApiObject, Chart, Duration } from 'cdk8s';
+import { Construct } from 'constructs';
+import * as extensions from '../../imports/extensions.istio.io';
+import * as networking from '../../imports/networking.istio.io';
+import {
+  checkDnsLabel, checkDuration, checkHostnames, checkInteger, contextOf, fail, protoDuration, REDACTED,
+} from '../_validate';
+import { Backend } from '../backend';
+import { IstioJwtOptions, jwtRule, requireJwt } from './_jwt';
+import { IstioTls } from './tls';
+
+/**
+ * A username and password for the basic_auth Wasm plugin.
+ */
+export interface IstioBasicAuthCredential {
+  /** The user name: not empty, no ':'. */
+  readonly username: string;
+  /** The password: not empty. */
+  readonly password: string;
+}
+
+/**
+ * HTTP basic authentication on the ingress gateway with Istio's basic_auth Wasm plugin.
+ *
+ * The plugin takes credentials only in its configuration: the WasmPlugin object holds each
+ * `user:password` base64-encoded, which anyone who can read WasmPlugins in the gateway's
+ * namespace can decode. Restrict that access with RBAC, or prefer JWT (`jwt`).
+ */
+export interface IstioBasicAuthOptions {
+  /** The users (at least one). */
+  readonly credentials: IstioBasicAuthCredential[];
+
+  /**
+   * HTTP methods that require credentials. Requests with any other method pass without
+   * authentication, and gRPC calls are POST, so the list must include POST.
+   *
+   * @default - every standard method: CONNECT, DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT, TRACE
+   */
+  readonly methods?: string[];
+
+  /**
+   * Requests whose path starts with this prefix require credentials; other paths pass
+   * without authentication.
+   *
+   * @default "/"
+   */
+  readonly pathPrefix?: string;
+
+  /**
+   * The realm of the `WWW-Authenticate` challenge.
+   *
+   * @default "istio"
+   */
+  readonly realm?: string;
+
+  /**
+   * The plugin image (oci://, https:// or file:// URL).
+   *
+   * @default "oci://ghcr.io/istio-ecosystem/wasm-extensions/basic_auth:1.12.0"
+   */
+  readonly pluginUrl?: string;
+
+  /**
+   * SHA-256 of the plugin module (64 lowercase hex digits), checked by the proxy.
+   *
+   * @default - not checked
+   */
+  readonly pluginSha256?: string;
+}
+
+/**
+ * Retries of the route to the backend.
+ */
+export interface IstioRetryOptions {
+  /**
+   * Number of retries (0 disables retries).
+   *
+   * @default 2
+   */
+  readonly attempts?: number;
+
+  /**
+   * Timeout of each try.
+   *
+   * @default - the route's timeout
+   */
+  readonly perTryTimeout?: Duration;
+
+  /**
+   * Conditions that trigger a retry: Envoy retry policies (`connect-failure`,
+   * `refused-stream`, `reset`, `5xx`, `gateway-error`, ...), gRPC status names (`cancelled`,
+   * `deadline-exceeded`, `internal`, `resource-exhausted`, `unavailable`) or HTTP status codes.
+   *
+   * @default ["connect-failure", "refused-stream", "unavailable", "cancelled"]
+   */
+  readonly retryOn?: string[];
+}
+
+/**
+ * Props of `IstioGrpcIngress`.
+ */
+export interface IstioGrpcIngressProps {
+  /** Host names clients use (`ml.example.com`, or a wildcard such as `*.example.com`). */
+  readonly hosts: string[];
+
+  /**
+   * The gRPC Service and port. A Service from cdk8s-plus must name the port `grpc` or
+   * `grpc-*`, or Istio forwards HTTP/1.1 and gRPC fails.
+   */
+  readonly backend: Backend;
+
+  /**
+   * Where TLS ends. Required when this construct creates the Gateway; not allowed with
+   * `existingGateway` (the existing Gateway decides).
+   *
+   * @default - none: only with `existingGateway`
+   */
+  readonly tls?: IstioTls;
+
+  /**
+   * Attach to a Gateway that already exists, as `namespace/name` (for example a shared
+   * wildcard Gateway) instead of creating one.
+   *
+   * @default - a Gateway is created
+   */
+  readonly existingGateway?: string;
+
+  /**
+   * Labels of the ingress gateway pods: the Gateway's selector and the selector of the
+   * authentication policies.
+   *
+   * @default { istio: "ingressgateway" }
+   */
+  readonly gatewaySelector?: { [key: string]: string };
+
+  /**
+   * Namespace of the ingress gateway pods. The Gateway, the Wasm plugin and the JWT policies
+   * go there (policies apply to workloads of their own namespace); TLS Secrets must be there.
+   *
+   * @default "istio-system"
+   */
+  readonly gatewayNamespace?: string;
+
+  /**
+   * Answer plain HTTP on port 80 with a redirect to HTTPS.
+   *
+   * @default true
+   */
+  readonly httpsRedirect?: boolean;
+
+  /**
+   * Timeout of a whole request (gRPC streams included).
+   *
+   * @default - no timeout, so long inference calls are not cut
+   */
+  readonly timeout?: Duration;
+
+  /**
+   * Retries.
+   *
+   * @default - Istio's default retry policy
+   */
+  readonly retries?: IstioRetryOptions;
+
+  /**
+   * Basic authentication with the basic_auth Wasm plugin. Not with `jwt`.
+   *
+   * @default - none
+   */
+  readonly basicAuth?: IstioBasicAuthOptions;
+
+  /**
+   * Require a valid JWT from this issuer for every request to the hosts. Not with `basicAuth`.
+   *
+   * @default - none
+   */
+  readonly jwt?: IstioJwtOptions;
+}
+
+const CLASS = 'IstioGrpcIngress';
+const DEFAULT_PLUGIN = 'oci://ghcr.io/istio-ecosystem/wasm-extensions/basic_auth:1.12.0';
+const ALL_METHODS = ['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'TRACE'];
+const DEFAULT_RETRY_ON = ['connect-failure', 'refused-stream', 'unavailable', 'cancelled'];
+const RETRY_ON = new Set([
+  '5xx', 'gateway-error', 'reset', 'reset-before-request', 'connect-failure', 'envoy-ratelimited', 'retriable-4xx',
+  'refused-stream', 'retriable-status-codes', 'retriable-headers', 'http3-post-connect-failure',
+  'cancelled', 'deadline-exceeded', 'internal', 'resource-exhausted', 'unavailable',
+]);
+const GRPC_PORT_NAME = /^grpc(-.*)?$/;
+
+/**
+ * A gRPC model server behind the Istio ingress gateway, with TLS at the load balancer or at
+ * the gateway, and optional basic authentication (Wasm plugin) or JWT.
+ *
+ * Writes a Gateway (networking.istio.io/v1; unless `existingGateway`) with an HTTP server on
+ * port 80 that redirects to HTTPS and a 443 server that fits where TLS ends; a VirtualService
+ * to the backend; a WasmPlugin for basic auth; or a RequestAuthentication with a DENY
+ * AuthorizationPolicy for requests without a valid token.
+ */
+export class IstioGrpcIngress extends Construct {
+  /**
+   * The Gateway.
+   *
+   * @default - none with `existingGateway`
+   */
+  public readonly gateway?: ApiObject;
+
+  /** The VirtualService; also the construct's default child. */
+  public readonly virtualService: ApiObject;
+
+  /**
+   * The basic_auth WasmPlugin.
+   *
+   * @default - none without `basicAuth`
+   */
+  public readonly basicAuthPlugin?: ApiObject;
+
+  /**
+   * The RequestAuthentication.
+   *
+   * @default - none without `jwt`
+   */
+  public readonly requestAuthentication?: ApiObject;
+
+  /**
+   * The DENY AuthorizationPolicy for requests without a valid JWT.
+   *
+   * @default - none without `jwt`
+   */
+  public readonly jwtDenyPolicy?: ApiObject;
+
+  /** The Gateway the VirtualService is bound to, as `namespace/name`. */
+  public readonly gatewayRef: string;
+
+  constructor(scope: Construct, id: string, props: IstioGrpcIngressProps) {
+    super(scope, id);
+    const ctx = contextOf(this, CLASS);
+    const hosts = checkHostnames(ctx, 'hosts', props.hosts, { wildcard: true });
+    if (!(props.backend instanceof Backend)) {
+      fail(ctx, 'backend', props.backend, 'a Backend, from Backend.fromService or Backend.fromName');
+    }
+    checkGrpcPort(ctx, props.backend);
+    const selector = checkSelector(ctx, props.gatewaySelector ?? { istio: 'ingressgateway' });
+    const gatewayNamespace = checkDnsLabel(ctx, 'gatewayNamespace', props.gatewayNamespace ?? 'istio-system');
+    const namespace = Chart.of(this).namespace;
+
+    if (props.existingGateway !== undefined) {
+      const ref = props.existingGateway;
+      const parts = typeof ref === 'string' ? ref.split('/') : [];
+      if (parts.length !== 2 || !parts.every(p => /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(p))) {
+        fail(ctx, 'existingGateway', ref, 'a Gateway as "namespace/name", such as "istio-system/tfy-wildcard"');
+      }
+      for (const prop of ['tls', 'httpsRedirect'] as const) {
+        if (props[prop] !== undefined) {
+          fail(ctx, prop, props[prop], `no ${prop} with existingGateway: the existing Gateway's servers decide`);
+        }
+      }
+    } else if (!(props.tls instanceof IstioTls)) {
+      fail(ctx, 'tls', props.tls, 'IstioTls.atLoadBalancer(), IstioTls.simple(credentialName) or IstioTls.mutual(credentialName)');
+    }
+    const route = routeSpec(ctx, props);
+    if (props.basicAuth !== undefined && props.jwt !== undefined) {
+      fail(ctx, 'jwt', props.jwt.issuer, 'either basicAuth or jwt, not both');
+    }
+    const pluginConfig = props.basicAuth !== undefined ? basicAuthPluginConfig(ctx, props.basicAuth, hosts) : undefined;
+    const rule = props.jwt !== undefined ? jwtRule(ctx, 'jwt', props.jwt) : undefined;
+
+    if (props.existingGateway === undefined) {
+      this.gateway = new networking.Gateway(this, 'Gateway', {
+        metadata: { namespace: gatewayNamespace },
+        spec: { selector, servers: gatewayServers(hosts, props.tls!, props.httpsRedirect ?? true) },
+      });
+      this.gatewayRef = `${gatewayNamespace}/${this.gateway.name}`;
+    } else {
+      this.gatewayRef = props.existingGateway;
+    }
+
+    this.virtualService = new networking.VirtualService(this, 'Resource', {
+      metadata: {},
+      spec: {
+        hosts,
+        gateways: [this.gatewayRef],
+        http: [{
+          match: [{ uri: { prefix: '/' } }],
+          route: [{ destination: { host: props.backend.fqdn(namespace ?? 'default'), port: { number: props.backend.port } } }],
+          ...route,
+        }],
+      },
+    });
+
+    if (pluginConfig !== undefined) {
+      const auth = props.basicAuth!;
+      this.basicAuthPlugin = new extensions.WasmPlugin(this, 'BasicAuth', {
+        metadata: { namespace: gatewayNamespace },
+        spec: {
+          selector: { matchLabels: selector },
+          url: auth.pluginUrl ?? DEFAULT_PLUGIN,
+          sha256: auth.pluginSha256,
+          phase: extensions.WasmPluginSpecPhase.AUTHN,
+          // If the plugin cannot be fetched, refuse traffic rather than let it through.
+          failStrategy: extensions.WasmPluginSpecFailStrategy.FAIL_UNDERSCORE_CLOSE,
+          pluginConfig,
+        },
+      });
+    }
+    if (rule !== undefined) {
+      const jwt = requireJwt(this, { namespace: gatewayNamespace, selector, rule, hosts });
+      this.requestAuthentication = jwt.requestAuthentication;
+      this.jwtDenyPolicy = jwt.denyPolicy;
+    }
+  }
+}
+
+function checkGrpcPort(ctx: string, backend: Backend): void {
+  const name = backend.portName;
+  const app = backend.appProtocol;
+  const named = name !== undefined && GRPC_PORT_NAME.test(name);
+  const declared = app !== undefined && app.toLowerCase() === 'grpc';
+  if (named || declared) {
+    return;
+  }
+  if (backend.service !== undefined || name !== undefined || app !== undefined) {
+    fail(ctx, 'backend', `${backend.serviceName}:${backend.port} (port name ${name === undefined ? 'unset' : JSON.stringify(name)})`,
+      'a Service port named "grpc" or "grpc-<suffix>" (or with appProtocol grpc): otherwise Istio forwards HTTP/1.1 and gRPC fails; ' +
+      'name it when you create the Service, for example ports: [{ port: 8500, name: "grpc" }]');
+  }
+}
+
+function checkSelector(ctx: string, selector: { [key: string]: string }): { [key: string]: string } {
+  const entries = selector && typeof selector === 'object' ? Object.entries(selector) : [];
+  if (entries.length === 0) {
+    fail(ctx, 'gatewaySelector', selector, 'at least one label of the ingress gateway pods, such as { istio: "ingressgateway" }');
+  }
+  for (const [k, v] of entries) {
+    if (!/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(k) || k.length > 316 ||
+        typeof v !== 'string' || !/^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/.test(v) || v.length > 63) {
+      fail(ctx, `gatewaySelector.${k}`, v, 'a Kubernetes label key and value');
+    }
+  }
+  return Object.fromEntries(entries.sort(([a], [b]) => a.localeCompare(b)));
+}
+
+function gatewayServers(hosts: string[], tls: IstioTls, httpsRedirect: boolean): networking.GatewaySpecServers[] {
+  const servers: networking.GatewaySpecServers[] = [];
+  if (httpsRedirect) {
+    servers.push({ hosts, port: { number: 80, name: 'http', protocol: 'HTTP' }, tls: { httpsRedirect: true } });
+  }
+  if (tls._mode === 'lb') {
+    servers.push({ hosts, port: { number: 443, name: 'https', protocol: 'HTTP' } });
+  } else {
+    servers.push({
+      hosts,
+      port: { number: 443, name: 'https', protocol: 'HTTPS' },
+      tls: {
+        mode: tls._mode === 'SIMPLE' ? networking.GatewaySpecServersTlsMode.SIMPLE : networking.GatewaySpecServersTlsMode.MUTUAL,
+        credentialName: tls.credentialName,
+        minProtocolVersion: networking.GatewaySpecServersTlsMinProtocolVersion.TLSV1_UNDERSCORE_2,
+      },
+    });
+  }
+  return servers;
+}
+
+function routeSpec(ctx: string, props: IstioGrpcIngressProps): { timeout?: string; retries?: networking.VirtualServiceSpecHttpRetries } {
+  const out: { timeout?: string; retries?: networking.VirtualServiceSpecHttpRetries } = {};
+  if (props.timeout !== undefined) {
+    out.timeout = protoDuration(checkDuration(ctx, 'timeout', props.timeout));
+  }
+  const r = props.retries;
+  if (r !== undefined) {
+    const attempts = checkInteger(ctx, 'retries.attempts', r.attempts ?? 2, 0, 100);
+    const retryOn = r.retryOn ?? DEFAULT_RETRY_ON;
+    if (!Array.isArray(retryOn) || retryOn.length === 0) {
+      fail(ctx, 'retries.retryOn', retryOn, 'at least one retry condition');
+    }
+    retryOn.forEach((c, i) => {
+      if (!RETRY_ON.has(c) && !/^[1-5]\d\d$/.test(c)) {
+        fail(ctx, `retries.retryOn[${i}]`, c, `an Envoy retry condition, a gRPC status name or an HTTP status code: ${[...RETRY_ON].join(', ')}`);
+      }
+    });
+    out.retries = {
+      attempts,
+      perTryTimeout: r.perTryTimeout !== undefined ? protoDuration(checkDuration(ctx, 'retries.perTryTimeout', r.perTryTimeout)) : undefined,
+      retryOn: attempts > 0 ? retryOn.join(',') : undefined,
+    };
+  }
+  return out;
+}
+
+function basicAuthPluginConfig(ctx: string, auth: IstioBasicAuthOptions, hosts: string[]): any {
+  const creds = auth.credentials;
+  if (!Array.isArray(creds) || creds.length === 0) {
+    fail(ctx, 'basicAuth.credentials', creds, 'at least one credential');
+  }
+  const seen = new Set<string>();
+  const encoded = creds.map((c, i) => {
+    const prop = `basicAuth.credentials[${i}]`;
+    if (typeof c?.username !== 'string' || c.username.length === 0 || /[:\r\n]/.test(c.username)) {
+      fail(ctx, `${prop}.username`, c?.username, 'a non-empty user name without ":" or line breaks');
+    }
+    if (typeof c.password !== 'string' || c.password.length === 0) {
+      fail(ctx, `${prop}.password`, REDACTED, `a non-empty password for user "${c.username}"`);
+    }
+    if (seen.has(c.username)) {
+      fail(ctx, `${prop}.username`, c.username, 'each user once');
+    }
+    seen.add(c.username);
+    return { username: c.username, value: Buffer.from(`${c.username}:${c.password}`, 'utf8').toString('base64') };
+  }).sort((a, b) => a.username.localeCompare(b.username)).map(c => c.value);
+
+  const methods = auth.methods ?? ALL_METHODS;
+  if (!Array.isArray(methods) || methods.length === 0) {
+    fail(ctx, 'basicAuth.methods', methods, 'at least one HTTP method, including POST (gRPC)');
+  }
+  methods.forEach((m, i) => {
+    if (typeof m !== 'string' || !/^[A-Z]+$/.test(m)) {
+      fail(ctx, `basicAuth.methods[${i}]`, m, 'an uppercase HTTP method such as "POST" (the plugin matches :method exactly)');
+    }
+  });
+  if (!methods.includes('POST')) {
+    fail(ctx, 'basicAuth.methods', methods, 'a list that includes POST: gRPC calls are POST, and methods not listed pass unauthenticated');
+  }
+  const prefix = auth.pathPrefix ?? '/';
+  if (typeof prefix !== 'string' || !/^\/[^\s]*$/.test(prefix)) {
+    fail(ctx, 'basicAuth.pathPrefix', prefix, 'a path starting with "/"');
+  }
+  const url = auth.pluginUrl;
+  if (url !== undefined && (typeof url !== 'string' || !/^(oci|https|file):\/\/\S+$/.test(url))) {
+    fail(ctx, 'basicAuth.pluginUrl', url, 'an oci://, https:// or file:// URL');
+  }
+  const sha = auth.pluginSha256;
+  if (sha !== undefined && (typeof sha !== 'string' || !/^[a-f0-9]{64}$/.test(sha))) {
+    fail(ctx, 'basicAuth.pluginSha256', sha, '64 lowercase hexadecimal digits');
+  }
+  const realm = auth.realm;
+  if (realm !== undefined && (typeof realm !== 'string' || realm.length === 0 || /["\\\r\n]/.test(realm))) {
+    fail(ctx, 'basicAuth.realm', realm, 'a non-empty realm without quotes, backslashes or line breaks');
+  }
+  return {
+    realm,
+    basic_auth_rules: [{
+      prefix,
+      request_methods: [...new Set(methods)].sort(),
+      credentials: encoded,
+      hosts: [...hosts],
+    }],
+  };
+}

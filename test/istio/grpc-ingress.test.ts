@@ -1,0 +1,247 @@
+import { generateKeyPairSync } from 'crypto';
+import { ApiObject, Duration, Testing } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import {
+  Backend, IstioGrpcIngress, IstioGrpcIngressProps, IstioTls, JsonWebKeySet,
+} from '../../src';
+import { expectValidManifests } from '../schema';
+import { docsOf, newChart, oneOf, synthInFreshProcess } from '../util';
+
+const backend = Backend.fromName('ml-api', 8500, { portName: 'grpc' });
+const ecPem = () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+
+function build(props: Partial<IstioGrpcIngressProps> = {}) {
+  const chart = newChart('ml-services');
+  const ingress = new IstioGrpcIngress(chart, 'ml-api', {
+    hosts: ['ml.example.com'],
+    backend,
+    tls: IstioTls.atLoadBalancer(),
+    ...props,
+  });
+  const docs = Testing.synth(chart);
+  return { chart, ingress, docs };
+}
+
+describe('TLS at the load balancer (the seed)', () => {
+  const { ingress, docs } = build();
+
+  test('the default child is the VirtualService', () => {
+    expect(ingress.node.defaultChild).toBe(ingress.virtualService);
+    expect(ApiObject.of(ingress.virtualService).kind).toBe('VirtualService');
+  });
+
+  test('schema-valid Gateway and VirtualService', () => {
+    expect(docs.map(d => `${d.apiVersion} ${d.kind}`)).toEqual(['networking.istio.io/v1 Gateway', 'networking.istio.io/v1 VirtualService']);
+    expectValidManifests(docs);
+    expect(docs).toMatchSnapshot();
+  });
+
+  test('the Gateway redirects 80 to HTTPS and serves HTTP on 443 (TLS already ended)', () => {
+    const gw = oneOf(docs, 'Gateway');
+    expect(gw.metadata.namespace).toBe('istio-system');
+    expect(gw.spec).toEqual({
+      selector: { istio: 'ingressgateway' },
+      servers: [
+        { hosts: ['ml.example.com'], port: { number: 80, name: 'http', protocol: 'HTTP' }, tls: { httpsRedirect: true } },
+        { hosts: ['ml.example.com'], port: { number: 443, name: 'https', protocol: 'HTTP' } },
+      ],
+    });
+  });
+
+  test('the VirtualService routes the hosts to the backend FQDN and port, with no timeout', () => {
+    const vs = oneOf(docs, 'VirtualService');
+    const gw = oneOf(docs, 'Gateway');
+    expect(vs.metadata.namespace).toBe('ml-services');
+    expect(vs.spec).toEqual({
+      hosts: ['ml.example.com'],
+      gateways: [`istio-system/${gw.metadata.name}`],
+      http: [{ match: [{ uri: { prefix: '/' } }], route: [{ destination: { host: 'ml-api.ml-services.svc.cluster.local', port: { number: 8500 } } }] }],
+    });
+    expect(ingress.gatewayRef).toBe(`istio-system/${gw.metadata.name}`);
+  });
+});
+
+describe('TLS at the gateway', () => {
+  test('SIMPLE: HTTPS with the credential and TLS 1.2 minimum', () => {
+    const { docs } = build({ tls: IstioTls.simple('ml-cert'), httpsRedirect: false });
+    const gw = oneOf(docs, 'Gateway');
+    expect(gw.spec.servers).toEqual([{
+      hosts: ['ml.example.com'],
+      port: { number: 443, name: 'https', protocol: 'HTTPS' },
+      tls: { mode: 'SIMPLE', credentialName: 'ml-cert', minProtocolVersion: 'TLSV1_2' },
+    }]);
+    expectValidManifests(docs);
+    expect(docs).toMatchSnapshot();
+  });
+  test('MUTUAL', () => {
+    const { docs } = build({ tls: IstioTls.mutual('ml-mtls') });
+    expect(oneOf(docs, 'Gateway').spec.servers[1].tls).toEqual({ mode: 'MUTUAL', credentialName: 'ml-mtls', minProtocolVersion: 'TLSV1_2' });
+    expectValidManifests(docs);
+  });
+});
+
+describe('existing gateway', () => {
+  test('binds to it and creates no Gateway; policies select the gateway pods given', () => {
+    const { docs } = build({
+      tls: undefined,
+      existingGateway: 'istio-system/tfy-wildcard',
+      gatewaySelector: { istio: 'tfy-istio-ingress' },
+      basicAuth: { credentials: [{ username: 'username', password: 'password' }] },
+    });
+    expect(docsOf(docs, 'Gateway')).toHaveLength(0);
+    expect(oneOf(docs, 'VirtualService').spec.gateways).toEqual(['istio-system/tfy-wildcard']);
+    expect(oneOf(docs, 'WasmPlugin').spec.selector).toEqual({ matchLabels: { istio: 'tfy-istio-ingress' } });
+    expectValidManifests(docs);
+    expect(docs).toMatchSnapshot();
+  });
+});
+
+describe('route options', () => {
+  test('timeout and gRPC-aware retries', () => {
+    const { docs } = build({
+      timeout: Duration.minutes(10),
+      retries: { attempts: 3, perTryTimeout: Duration.seconds(90), retryOn: ['unavailable', 'resource-exhausted', '503'] },
+    });
+    const http = oneOf(docs, 'VirtualService').spec.http[0];
+    expect(http.timeout).toBe('600s');
+    expect(http.retries).toEqual({ attempts: 3, perTryTimeout: '90s', retryOn: 'unavailable,resource-exhausted,503' });
+    expectValidManifests(docs);
+  });
+  test('default retry conditions', () => {
+    const { docs } = build({ retries: {} });
+    expect(oneOf(docs, 'VirtualService').spec.http[0].retries).toEqual({ attempts: 2, retryOn: 'connect-failure,refused-stream,unavailable,cancelled' });
+  });
+  test('a cdk8s-plus Service with a grpc port in the chart namespace', () => {
+    const chart = newChart('ml-services');
+    const svc = new kplus.Service(chart, 'svc', { metadata: { name: 'ml-api' }, ports: [{ port: 8500, name: 'grpc-infer' }] });
+    new IstioGrpcIngress(chart, 'i', { hosts: ['ml.example.com'], backend: Backend.fromService(svc), tls: IstioTls.atLoadBalancer() });
+    const vs = oneOf(Testing.synth(chart), 'VirtualService');
+    expect(vs.spec.http[0].route[0].destination).toEqual({ host: 'ml-api.ml-services.svc.cluster.local', port: { number: 8500 } });
+  });
+});
+
+describe('basic auth', () => {
+  const { docs } = build({
+    hosts: ['ml.example.com', '*.models.example.com'],
+    basicAuth: { credentials: [{ username: 'zed', password: 'pw:with:colons' }, { username: 'amy', password: 'secret-1' }], realm: 'models' },
+  });
+  const plugin = oneOf(docs, 'WasmPlugin');
+
+  test('a fail-closed AUTHN WasmPlugin on the gateway pods in their namespace', () => {
+    expect(plugin.metadata.namespace).toBe('istio-system');
+    expect(plugin.spec).toMatchObject({
+      selector: { matchLabels: { istio: 'ingressgateway' } },
+      url: 'oci://ghcr.io/istio-ecosystem/wasm-extensions/basic_auth:1.12.0',
+      phase: 'AUTHN',
+      failStrategy: 'FAIL_CLOSE',
+    });
+    expectValidManifests(docs);
+  });
+
+  test('one rule: prefix /, every method including POST, the hosts, base64 credentials sorted by user', () => {
+    const rules = plugin.spec.pluginConfig.basic_auth_rules;
+    expect(plugin.spec.pluginConfig.realm).toBe('models');
+    expect(rules).toHaveLength(1);
+    expect(rules[0].prefix).toBe('/');
+    expect(rules[0].request_methods).toEqual(['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'TRACE']);
+    expect(rules[0].hosts).toEqual(['ml.example.com', '*.models.example.com']);
+    const decoded = rules[0].credentials.map((c: string) => Buffer.from(c, 'base64').toString('utf8'));
+    expect(decoded).toEqual(['amy:secret-1', 'zed:pw:with:colons']);
+    // only the plugin's encoded form, never the plain "user:password" text
+    expect(JSON.stringify(docs)).not.toContain('secret-1');
+  });
+
+  test('plugin URL and sha256 can be pinned', () => {
+    const sha = 'a'.repeat(64);
+    const out = build({ basicAuth: { credentials: [{ username: 'u', password: 'p' }], pluginUrl: 'https://example.com/basic_auth.wasm', pluginSha256: sha } }).docs;
+    expect(oneOf(out, 'WasmPlugin').spec).toMatchObject({ url: 'https://example.com/basic_auth.wasm', sha256: sha });
+    expectValidManifests(out);
+  });
+});
+
+describe('JWT', () => {
+  test('RequestAuthentication and a DENY policy for requests without a principal on these hosts', () => {
+    const { docs } = build({ hosts: ['ml.example.com', 'api.example.com'], jwt: { issuer: 'https://issuer.example.com', jwksUri: 'https://issuer.example.com/jwks', audiences: ['ml-api'] } });
+    const ra = oneOf(docs, 'RequestAuthentication');
+    const deny = oneOf(docs, 'AuthorizationPolicy');
+    expect(ra.metadata.namespace).toBe('istio-system');
+    expect(ra.spec).toEqual({
+      selector: { matchLabels: { istio: 'ingressgateway' } },
+      jwtRules: [{ issuer: 'https://issuer.example.com', jwksUri: 'https://issuer.example.com/jwks', audiences: ['ml-api'], forwardOriginalToken: false }],
+    });
+    expect(ra.spec.jwtRules[0].jwks_uri).toBeUndefined();
+    expect(deny.spec).toEqual({
+      selector: { matchLabels: { istio: 'ingressgateway' } },
+      action: 'DENY',
+      rules: [{
+        from: [{ source: { notRequestPrincipals: ['*'] } }],
+        to: [{ operation: { hosts: ['ml.example.com', 'ml.example.com:*', 'api.example.com', 'api.example.com:*'] } }],
+      }],
+    });
+    expectValidManifests(docs);
+    expect(docs).toMatchSnapshot();
+  });
+
+  test('an inline JsonWebKeySet', () => {
+    const jwks = JsonWebKeySet.fromPublicKeyPem(ecPem());
+    const { docs } = build({ jwt: { issuer: 'me', jwks } });
+    const rule = oneOf(docs, 'RequestAuthentication').spec.jwtRules[0];
+    expect(rule.jwksUri).toBeUndefined();
+    expect(JSON.parse(rule.jwks)).toEqual(JSON.parse(jwks.toJson()));
+    expect(rule.jwks).not.toMatch(/"d"/);
+    expectValidManifests(docs);
+  });
+
+  test('the same props give the same YAML in two fresh processes', () => {
+    const a = synthInFreshProcess('istio');
+    expect(a).toContain('kind: WasmPlugin');
+    expect(synthInFreshProcess('istio')).toBe(a);
+  }, 60_000);
+});
+
+describe('bad input', () => {
+  const cred = [{ username: 'u', password: 'p' }];
+  const cases: [string, Partial<IstioGrpcIngressProps>, string | RegExp][] = [
+    ['fails no hosts', { hosts: [] }, 'IstioGrpcIngress test/ml-api: invalid hosts []: expected at least one host name'],
+    ['fails a host that is not a DNS name', { hosts: ['ml_example'] }, 'invalid hosts[0] "ml_example": expected a fully qualified DNS name'],
+    ['fails a duplicate host', { hosts: ['ml.example.com', 'ml.example.com'] }, 'invalid hosts[1] "ml.example.com": expected each host once'],
+    ['fails a backend port not named for gRPC', { backend: Backend.fromName('ml-api', 8500, { portName: 'port-8500' }) },
+      /invalid backend "ml-api:8500 \(port name \\"port-8500\\"\)": expected a Service port named "grpc" or "grpc-<suffix>"/],
+    ['fails basic auth with no credentials', { basicAuth: { credentials: [] } }, 'invalid basicAuth.credentials []: expected at least one credential'],
+    ['fails an empty username', { basicAuth: { credentials: [{ username: '', password: 'p' }] } }, 'invalid basicAuth.credentials[0].username ""'],
+    ['fails a username with ":"', { basicAuth: { credentials: [{ username: 'a:b', password: 'p' }] } }, 'invalid basicAuth.credentials[0].username "a:b"'],
+    ['fails an empty password', { basicAuth: { credentials: [{ username: 'u', password: '' }] } }, 'invalid basicAuth.credentials[0].password <redacted>'],
+    ['fails a duplicate user', { basicAuth: { credentials: [...cred, ...cred] } }, 'invalid basicAuth.credentials[1].username "u": expected each user once'],
+    ['fails methods not uppercase', { basicAuth: { credentials: cred, methods: ['post'] } }, 'invalid basicAuth.methods[0] "post": expected an uppercase HTTP method'],
+    ['fails methods without POST', { basicAuth: { credentials: cred, methods: ['GET'] } }, /invalid basicAuth.methods \["GET"\]: expected a list that includes POST/],
+    ['fails a path matcher not starting with /', { basicAuth: { credentials: cred, pathPrefix: 'v1' } }, 'invalid basicAuth.pathPrefix "v1": expected a path starting with "/"'],
+    ['fails a malformed sha256', { basicAuth: { credentials: cred, pluginSha256: 'ABC' } }, 'invalid basicAuth.pluginSha256 "ABC": expected 64 lowercase hexadecimal digits'],
+    ['fails a plugin URL scheme', { basicAuth: { credentials: cred, pluginUrl: 'http://example.com/p.wasm' } }, 'invalid basicAuth.pluginUrl "http://example.com/p.wasm"'],
+    ['fails JWT with an empty issuer', { jwt: { issuer: '', jwksUri: 'https://x.example.com/jwks' } }, 'invalid jwt.issuer "": expected a non-empty string'],
+    ['fails a non-https JWKS URI', { jwt: { issuer: 'i', jwksUri: 'http://x.example.com/jwks' } }, 'invalid jwt.jwksUri "http://x.example.com/jwks": expected an https:// URL'],
+    ['fails neither JWKS source', { jwt: { issuer: 'i' } }, 'invalid jwt.jwksUri undefined: expected exactly one of jwt.jwksUri and jwt.jwks'],
+    ['fails both JWKS sources', { jwt: { issuer: 'i', jwksUri: 'https://x.example.com/j', jwks: JsonWebKeySet.fromPublicKeyPem(ecPem()) } }, /expected exactly one of jwt.jwksUri and jwt.jwks/],
+    ['fails basic auth and JWT together', { basicAuth: { credentials: cred }, jwt: { issuer: 'i', jwksUri: 'https://x.example.com/j' } }, 'invalid jwt "i": expected either basicAuth or jwt, not both'],
+    ['fails no TLS for a new gateway', { tls: undefined }, 'invalid tls undefined: expected IstioTls.atLoadBalancer()'],
+    ['fails TLS with an existing gateway', { existingGateway: 'istio-system/gw' }, /invalid tls .*: expected no tls with existingGateway/],
+    ['fails a malformed existing gateway', { tls: undefined, existingGateway: 'gw' }, 'invalid existingGateway "gw": expected a Gateway as "namespace/name"'],
+    ['fails a zero timeout', { timeout: Duration.seconds(0) }, 'invalid timeout 0ms'],
+    ['fails an unknown retry condition', { retries: { retryOn: ['sometimes'] } }, 'invalid retries.retryOn[0] "sometimes"'],
+    ['fails an empty gateway selector', { gatewaySelector: {} }, 'invalid gatewaySelector {}'],
+    ['fails a bad gateway namespace', { gatewayNamespace: 'Istio' }, 'invalid gatewayNamespace "Istio"'],
+  ];
+  test.each(cases)('%s', (_name, props, message) => {
+    expect(() => build(props)).toThrow(message);
+  });
+
+  test('fails a cdk8s-plus Service whose port is not named for gRPC, saying how to fix it', () => {
+    const chart = newChart();
+    const svc = new kplus.Service(chart, 'svc', { ports: [{ port: 8500, name: 'port-8500' }] });
+    expect(() => new IstioGrpcIngress(chart, 'i', { hosts: ['ml.example.com'], backend: Backend.fromService(svc), tls: IstioTls.atLoadBalancer() }))
+      .toThrow(/name it when you create the Service, for example ports: \[\{ port: 8500, name: "grpc" \}\]/);
+  });
+  test('fails a TLS credential that is not a Secret name', () => {
+    expect(() => IstioTls.simple('')).toThrow('IstioTls.simple: invalid credentialName ""');
+    expect(() => IstioTls.mutual('Bad_Name')).toThrow('IstioTls.mutual: invalid credentialName "Bad_Name"');
+  });
+});

@@ -2,43 +2,8 @@ import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as security from '../../imports/security.istio.io';
 import { checkNonEmpty, fail } from '../_validate';
+import { IstioJwtOptions } from './jwt-options';
 import { JsonWebKeySet } from '../auth/jwks';
-
-/**
- * What an Istio `RequestAuthentication` needs to validate a JWT issuer's tokens.
- */
-export interface IstioJwtOptions {
-  /** The issuer (`iss` claim) of accepted tokens. */
-  readonly issuer: string;
-
-  /**
-   * URL of the issuer's JWKS (https). Exactly one of `jwksUri` and `jwks`.
-   *
-   * @default - none: `jwks` is used
-   */
-  readonly jwksUri?: string;
-
-  /**
-   * The issuer's public keys, inlined in the policy. Exactly one of `jwksUri` and `jwks`.
-   *
-   * @default - none: `jwksUri` is used
-   */
-  readonly jwks?: JsonWebKeySet;
-
-  /**
-   * Accepted audiences (`aud` claim).
-   *
-   * @default - the audience is not checked
-   */
-  readonly audiences?: string[];
-
-  /**
-   * Pass the token on to the backend.
-   *
-   * @default false
-   */
-  readonly forwardOriginalToken?: boolean;
-}
 
 /** Checks JWT options; returns the jwtRules entry of a RequestAuthentication. */
 export function jwtRule(ctx: string, prop: string, jwt: IstioJwtOptions): security.RequestAuthenticationSpecJwtRules {
@@ -96,7 +61,10 @@ export function requireJwt(scope: Construct, opts: {
   namespace: string;
   selector: { [key: string]: string };
   rule: security.RequestAuthenticationSpecJwtRules;
-  hosts: string[];
+  /** Host names the DENY rule covers (each also with any port); none: every host. */
+  hosts?: string[];
+  /** Path patterns the DENY rule covers; none: every path. */
+  paths?: string[];
 }): { requestAuthentication: ApiObject; denyPolicy: ApiObject } {
   // A plain ApiObject: the generated binding renames `jwksUri` to its deprecated alias
   // `jwks_uri` on output, even when set through a JSON patch.
@@ -112,7 +80,7 @@ export function requireJwt(scope: Construct, opts: {
       action: security.AuthorizationPolicySpecAction.DENY,
       rules: [{
         from: [{ source: { notRequestPrincipals: ['*'] } }],
-        to: [{ operation: { hosts: hostsWithPorts(opts.hosts) } }],
+        to: [{ operation: { hosts: opts.hosts ? hostsWithPorts(opts.hosts) : undefined, paths: opts.paths ? [...opts.paths] : undefined } }],
       }],
     },
   });

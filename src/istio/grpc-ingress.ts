@@ -6,7 +6,9 @@ import {
   checkDnsLabel, checkDuration, checkHostnames, checkInteger, contextOf, fail, protoDuration, REDACTED,
 } from '../_validate';
 import { Backend } from '../backend';
-import { IstioJwtOptions, jwtRule, requireJwt } from './_jwt';
+import { checkSelector } from './_gateway';
+import { jwtRule, requireJwt } from './_jwt';
+import { IstioJwtOptions } from './jwt-options';
 import { IstioTls } from './tls';
 
 /**
@@ -324,20 +326,6 @@ function checkGrpcPort(ctx: string, backend: Backend): void {
       'a Service port named "grpc" or "grpc-<suffix>" (or with appProtocol grpc): otherwise Istio forwards HTTP/1.1 and gRPC fails; ' +
       'name it when you create the Service, for example ports: [{ port: 8500, name: "grpc" }]');
   }
-}
-
-function checkSelector(ctx: string, selector: { [key: string]: string }): { [key: string]: string } {
-  const entries = selector && typeof selector === 'object' ? Object.entries(selector) : [];
-  if (entries.length === 0) {
-    fail(ctx, 'gatewaySelector', selector, 'at least one label of the ingress gateway pods, such as { istio: "ingressgateway" }');
-  }
-  for (const [k, v] of entries) {
-    if (!/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(k) || k.length > 316 ||
-        typeof v !== 'string' || !/^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/.test(v) || v.length > 63) {
-      fail(ctx, `gatewaySelector.${k}`, v, 'a Kubernetes label key and value');
-    }
-  }
-  return Object.fromEntries(entries.sort(([a], [b]) => a.localeCompare(b)));
 }
 
 function gatewayServers(hosts: string[], tls: IstioTls, httpsRedirect: boolean): networking.GatewaySpecServers[] {

@@ -1,5 +1,6 @@
 import { App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
+import { ExternalAuthorizationChart } from './external-authorization';
 import { IstioGrpcChart } from './istio-grpc';
 import { ModelServerChart } from './model-server';
 import { TraefikBasicAuthChart } from './traefik-basic-auth';
@@ -15,4 +16,5 @@ for (const name of ['ml-services', 'bos-rf']) {
 const modelServer = new ModelServerChart(app, 'model-server');
 new IstioGrpcChart(app, 'istio-grpc', modelServer.backend);
 new TraefikBasicAuthChart(app, 'traefik-basic-auth');
+new ExternalAuthorizationChart(app, 'external-authorization');
 app.synth();

@@ -5,5 +5,6 @@ export * from './traefik/tls';
 export * from './traefik/basic-auth-ingress';
 export * from './istio/tls';
 export * from './istio/aws-nlb-tls';
-export { IstioJwtOptions } from './istio/_jwt';
+export * from './istio/jwt-options';
 export * from './istio/grpc-ingress';
+export * from './istio/external-authorization';

@@ -1,0 +1,36 @@
+import { Chart, ChartProps, Duration } from 'cdk8s';
+import { Construct } from 'constructs';
+import { IstioExternalAuthorization } from 'cdk8s-secure-serving';
+
+/**
+ * Seed 004: Kubeflow's ingress gateway sends every request to Dex (through oidc-authservice),
+ * except inference calls to the sklearn-iris KServe model, which other services make with a
+ * Kubernetes service-account token instead of a browser login.
+ */
+export class ExternalAuthorizationChart extends Chart {
+  /** For the istiod Helm values (`meshConfig`). */
+  public readonly meshConfig: any;
+
+  constructor(scope: Construct, id: string, props: ChartProps = {}) {
+    super(scope, id, props);
+    const authz = new IstioExternalAuthorization(this, 'dex-auth', {
+      provider: {
+        name: 'dex-auth-provider',
+        service: 'authservice.istio-system.svc.cluster.local',
+        port: 8080,
+        includeRequestHeadersInCheck: ['authorization', 'cookie', 'x-auth-token'],
+        headersToUpstreamOnAllow: ['kubeflow-userid'],
+        timeout: Duration.seconds(10),
+      },
+      exempt: {
+        hosts: ['sklearn-iris.kserve-test.example.com'],
+        jwt: {
+          issuer: 'https://kubernetes.default.svc.cluster.local',
+          jwksUri: 'https://kubernetes.default.svc.cluster.local/openid/v1/jwks',
+          audiences: ['sklearn-iris'],
+        },
+      },
+    });
+    this.meshConfig = authz.meshConfig;
+  }
+}

@@ -1,0 +1,333 @@
+import { ApiObject, Duration } from 'cdk8s';
+import { Construct } from 'constructs';
+import * as security from '../../imports/security.istio.io';
+import {
+  checkDnsLabel, checkDuration, checkHostnames, checkInteger, checkNonEmpty, checkPort, contextOf, fail, protoDuration,
+} from '../_validate';
+import { checkSelector } from './_gateway';
+import { hostsWithPorts, jwtRule, requireJwt } from './_jwt';
+import { IstioJwtOptions } from './jwt-options';
+
+/**
+ * An external authorization service (Dex with oidc-authservice, oauth2-proxy, ...) registered
+ * in the mesh config as an `envoyExtAuthzHttp` extension provider.
+ */
+export interface ExternalAuthorizationProvider {
+  /** The extension provider's name, as the CUSTOM AuthorizationPolicy names it. */
+  readonly name: string;
+
+  /** The authorization service's cluster FQDN, such as `authservice.istio-system.svc.cluster.local`. */
+  readonly service: string;
+
+  /** The authorization service's port. */
+  readonly port: number;
+
+  /**
+   * Request headers sent to the authorization service.
+   *
+   * @default ["authorization", "cookie"]
+   */
+  readonly includeRequestHeadersInCheck?: string[];
+
+  /**
+   * Headers of the authorization service's answer added to allowed requests (for example
+   * `kubeflow-userid`). Requests exempted from the check could forge them: they are denied
+   * when they carry one of these headers.
+   *
+   * @default - none
+   */
+  readonly headersToUpstreamOnAllow?: string[];
+
+  /**
+   * Headers of the authorization service's answer returned to denied clients (for example
+   * `set-cookie` for a login redirect).
+   *
+   * @default - none
+   */
+  readonly headersToDownstreamOnDeny?: string[];
+
+  /**
+   * How long to wait for the authorization service.
+   *
+   * @default - Istio's default (600 seconds)
+   */
+  readonly timeout?: Duration;
+
+  /**
+   * Allow requests when the authorization service cannot be reached. Needs
+   * `acknowledgeFailOpen`, since an outage then opens every protected app.
+   *
+   * @default false
+   */
+  readonly failOpen?: boolean;
+
+  /**
+   * Confirms that `failOpen` is intended.
+   *
+   * @default false
+   */
+  readonly acknowledgeFailOpen?: boolean;
+
+  /**
+   * HTTP status returned when the authorization service fails (and `failOpen` is off).
+   *
+   * @default 403
+   */
+  readonly statusOnError?: number;
+}
+
+/**
+ * Requests that skip the external authorization service, for example inference calls from
+ * other services that cannot log in through a browser.
+ */
+export interface ExternalAuthorizationExemption {
+  /**
+   * The host names of the exempted apps (for example the KServe model's domain). Exemptions
+   * always name hosts: a path-only exemption exempts that path on every app behind the
+   * gateway, unless `unsafeAllHosts` says so.
+   *
+   * @default - none: only with `unsafeAllHosts`
+   */
+  readonly hosts?: string[];
+
+  /**
+   * Path patterns (exact, `prefix*` or `*suffix`) exempted on those hosts.
+   *
+   * @default - the KServe inference paths: `/v1/models/*`, `/v2/models/*`, `/inference.GRPCInferenceService/*`
+   */
+  readonly paths?: string[];
+
+  /**
+   * Exempted requests must still carry a valid JWT from this issuer (for example Kubernetes
+   * service-account tokens), so that exempted does not mean anonymous.
+   *
+   * @default - none: only with `allowAnonymous`
+   */
+  readonly jwt?: IstioJwtOptions;
+
+  /**
+   * Let exempted requests through without any credential.
+   *
+   * @default false
+   */
+  readonly allowAnonymous?: boolean;
+
+  /**
+   * Exempt the paths on EVERY host behind the gateway, as a path-only rule such as
+   * `notPaths: ["/v1*"]` does: any app with such a path is then reachable without
+   * authorization. Only for gateways that serve nothing else.
+   *
+   * @default false
+   */
+  readonly unsafeAllHosts?: boolean;
+}
+
+/**
+ * Props of `IstioExternalAuthorization`.
+ */
+export interface IstioExternalAuthorizationProps {
+  /** The external authorization service. */
+  readonly provider: ExternalAuthorizationProvider;
+
+  /**
+   * Labels of the ingress gateway pods.
+   *
+   * @default { istio: "ingressgateway" } (Kubeflow's gateway)
+   */
+  readonly gatewaySelector?: { [key: string]: string };
+
+  /**
+   * Namespace of the ingress gateway pods; the policies go there.
+   *
+   * @default "istio-system"
+   */
+  readonly gatewayNamespace?: string;
+
+  /**
+   * Requests that skip the external check.
+   *
+   * @default - none: every request is checked
+   */
+  readonly exempt?: ExternalAuthorizationExemption;
+}
+
+const CLASS = 'IstioExternalAuthorization';
+const KSERVE_PATHS = ['/v1/models/*', '/v2/models/*', '/inference.GRPCInferenceService/*'];
+const HEADER = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
+
+/**
+ * External authorization (Dex, oauth2-proxy) on the Istio ingress gateway, with inference
+ * traffic exempted safely.
+ *
+ * Writes a CUSTOM AuthorizationPolicy that sends every request to the extension provider
+ * except the exempted ones, which are matched by host AND path: a request to another app's
+ * `/v1/...` is still checked. Exempted requests need a valid JWT by default
+ * (RequestAuthentication + DENY without a principal), and are denied when they carry a header
+ * the authorization service would set (`headersToUpstreamOnAllow`), so they cannot forge an
+ * identity. `meshConfig` is the matching istiod configuration.
+ */
+export class IstioExternalAuthorization extends Construct {
+  /** The CUSTOM AuthorizationPolicy; also the construct's default child. */
+  public readonly policy: ApiObject;
+
+  /**
+   * The RequestAuthentication for exempted requests.
+   *
+   * @default - none without `exempt.jwt`
+   */
+  public readonly requestAuthentication?: ApiObject;
+
+  /**
+   * The DENY policy for exempted requests without a valid JWT.
+   *
+   * @default - none without `exempt.jwt`
+   */
+  public readonly jwtDenyPolicy?: ApiObject;
+
+  /**
+   * The DENY policy for exempted requests that carry identity headers.
+   *
+   * @default - none without an exemption and `headersToUpstreamOnAllow`
+   */
+  public readonly forgedHeaderDenyPolicy?: ApiObject;
+
+  /**
+   * The istiod mesh configuration this needs, for the Helm values `meshConfig` (or
+   * IstioOperator `spec.meshConfig`): the `extensionProviders` entry, and path normalization
+   * `DECODE_AND_MERGE_SLASHES` so that `//v1/...` or `%2F` cannot slip past the path rules.
+   * Merge it with the providers the mesh already has.
+   */
+  public readonly meshConfig: any;
+
+  constructor(scope: Construct, id: string, props: IstioExternalAuthorizationProps) {
+    super(scope, id);
+    const ctx = contextOf(this, CLASS);
+    const provider = providerEntry(ctx, props.provider);
+    const selector = checkSelector(ctx, props.gatewaySelector ?? { istio: 'ingressgateway' });
+    const namespace = checkDnsLabel(ctx, 'gatewayNamespace', props.gatewayNamespace ?? 'istio-system');
+    const ex = props.exempt;
+
+    let rules: security.AuthorizationPolicySpecRules[] = [{}];
+    let hosts: string[] | undefined;
+    let paths: string[] | undefined;
+    if (ex !== undefined) {
+      paths = checkPaths(ctx, ex.paths ?? KSERVE_PATHS);
+      if (ex.unsafeAllHosts === true) {
+        if (ex.hosts !== undefined) {
+          fail(ctx, 'exempt.hosts', ex.hosts, 'no hosts with exempt.unsafeAllHosts (it exempts the paths on every host)');
+        }
+      } else {
+        if (ex.hosts === undefined) {
+          fail(ctx, 'exempt.hosts', undefined,
+            'the host names of the exempted apps: a path-only exemption exempts those paths on every app behind the gateway (exempt.unsafeAllHosts: true if that is intended)');
+        }
+        hosts = checkHostnames(ctx, 'exempt.hosts', ex.hosts, { wildcard: true });
+      }
+      if (ex.jwt === undefined && ex.allowAnonymous !== true) {
+        fail(ctx, 'exempt.jwt', undefined, 'JWT options for exempted requests, or exempt.allowAnonymous: true to let them through without any credential');
+      }
+      if (ex.jwt !== undefined && ex.allowAnonymous === true) {
+        fail(ctx, 'exempt.allowAnonymous', true, 'false with exempt.jwt');
+      }
+      // CUSTOM applies when a rule matches: NOT (host in H AND path in P) = host not in H OR path not in P.
+      rules = hosts === undefined
+        ? [{ to: [{ operation: { notPaths: paths } }] }]
+        : [{ to: [{ operation: { notHosts: hostsWithPorts(hosts) } }] }, { to: [{ operation: { notPaths: paths } }] }];
+    }
+    const rule = ex?.jwt !== undefined ? jwtRule(ctx, 'exempt.jwt', ex.jwt) : undefined;
+
+    this.policy = new security.AuthorizationPolicy(this, 'Resource', {
+      metadata: { namespace },
+      spec: {
+        selector: { matchLabels: selector },
+        action: security.AuthorizationPolicySpecAction.CUSTOM,
+        provider: { name: provider.name },
+        rules,
+      },
+    });
+
+    if (rule !== undefined) {
+      const jwt = requireJwt(this, { namespace, selector, rule, hosts, paths });
+      this.requestAuthentication = jwt.requestAuthentication;
+      this.jwtDenyPolicy = jwt.denyPolicy;
+    }
+    const identityHeaders = provider.envoyExtAuthzHttp.headersToUpstreamOnAllow as string[] | undefined;
+    if (ex !== undefined && identityHeaders !== undefined) {
+      this.forgedHeaderDenyPolicy = new security.AuthorizationPolicy(this, 'DenyForgedIdentity', {
+        metadata: { namespace },
+        spec: {
+          selector: { matchLabels: selector },
+          action: security.AuthorizationPolicySpecAction.DENY,
+          rules: identityHeaders.map(h => ({
+            to: [{ operation: { hosts: hosts ? hostsWithPorts(hosts) : undefined, paths } }],
+            when: [{ key: `request.headers[${h}]`, values: ['*'] }],
+          })),
+        },
+      });
+    }
+    // Through JSON to drop unset (undefined) members.
+    this.meshConfig = JSON.parse(JSON.stringify({
+      extensionProviders: [provider],
+      pathNormalization: { normalization: 'DECODE_AND_MERGE_SLASHES' },
+    }));
+  }
+}
+
+function headerList(ctx: string, prop: string, value: string[] | undefined): string[] | undefined {
+  if (value === undefined) {
+    return undefined;
+  }
+  if (!Array.isArray(value) || value.length === 0) {
+    fail(ctx, prop, value, 'a non-empty list of header names, or no list');
+  }
+  value.forEach((h, i) => {
+    if (typeof h !== 'string' || !HEADER.test(h)) {
+      fail(ctx, `${prop}[${i}]`, h, 'a lowercase HTTP header name');
+    }
+  });
+  return [...value];
+}
+
+function providerEntry(ctx: string, p: ExternalAuthorizationProvider): any {
+  if (p === null || typeof p !== 'object') {
+    fail(ctx, 'provider', p, 'the extension provider: name, service and port');
+  }
+  checkNonEmpty(ctx, 'provider.name', p.name);
+  if (!/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(p.name)) {
+    fail(ctx, 'provider.name', p.name, 'letters, digits, "-", "_" or "."');
+  }
+  if (typeof p.service !== 'string' || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\.[a-z0-9]([-a-z0-9]*[a-z0-9])?\.svc(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(p.service)) {
+    fail(ctx, 'provider.service', p.service, 'a cluster FQDN "<service>.<namespace>.svc.cluster.local"');
+  }
+  checkPort(ctx, 'provider.port', p.port);
+  if (p.failOpen === true && p.acknowledgeFailOpen !== true) {
+    fail(ctx, 'provider.failOpen', true, 'false, or acknowledgeFailOpen: true (when the authorization service is down, every protected app is open)');
+  }
+  const status = p.statusOnError === undefined ? undefined : checkInteger(ctx, 'provider.statusOnError', p.statusOnError, 400, 599);
+  return {
+    name: p.name,
+    envoyExtAuthzHttp: {
+      service: p.service,
+      port: p.port,
+      includeRequestHeadersInCheck: headerList(ctx, 'provider.includeRequestHeadersInCheck', p.includeRequestHeadersInCheck ?? ['authorization', 'cookie']),
+      headersToUpstreamOnAllow: headerList(ctx, 'provider.headersToUpstreamOnAllow', p.headersToUpstreamOnAllow),
+      headersToDownstreamOnDeny: headerList(ctx, 'provider.headersToDownstreamOnDeny', p.headersToDownstreamOnDeny),
+      timeout: p.timeout === undefined ? undefined : protoDuration(checkDuration(ctx, 'provider.timeout', p.timeout)),
+      failOpen: p.failOpen ?? false,
+      statusOnError: status === undefined ? undefined : String(status),
+    },
+  };
+}
+
+function checkPaths(ctx: string, paths: string[]): string[] {
+  if (!Array.isArray(paths) || paths.length === 0) {
+    fail(ctx, 'exempt.paths', paths, 'at least one path pattern');
+  }
+  paths.forEach((p, i) => {
+    const inner = typeof p === 'string' ? p.replace(/^\*/, '').replace(/\*$/, '') : '';
+    if (typeof p !== 'string' || p === '*' || inner.includes('*') || !(p.startsWith('/') || p.startsWith('*')) || /\s/.test(p)) {
+      fail(ctx, `exempt.paths[${i}]`, p, 'a path starting with "/", with "*" only as the first or last character (prefix or suffix match)');
+    }
+  });
+  return [...paths];
+}

@@ -1,0 +1,185 @@
+import { Duration, Testing } from 'cdk8s';
+import { IstioExternalAuthorization, IstioExternalAuthorizationProps } from '../../src';
+import { expectValidManifests } from '../schema';
+import { docsOf, newChart, oneOf, synthInFreshProcess } from '../util';
+
+const MODEL_HOST = 'sklearn-iris.kserve-test.example.com';
+const provider = {
+  name: 'dex-auth-provider',
+  service: 'authservice.istio-system.svc.cluster.local',
+  port: 8080,
+  headersToUpstreamOnAllow: ['kubeflow-userid'],
+};
+const k8sJwt = { issuer: 'https://kubernetes.default.svc.cluster.local', jwksUri: 'https://kubernetes.default.svc.cluster.local/openid/v1/jwks' };
+
+function build(props: Partial<IstioExternalAuthorizationProps> = {}) {
+  const chart = newChart('kubeflow');
+  const authz = new IstioExternalAuthorization(chart, 'dex', {
+    provider,
+    exempt: { hosts: [MODEL_HOST], jwt: k8sJwt },
+    ...props,
+  });
+  return { authz, docs: Testing.synth(chart) };
+}
+
+/**
+ * Istio's documented AuthorizationPolicy matching for the fields used here: a rule matches when
+ * any of its `to` operations matches (and every `when` condition holds); an operation matches
+ * when each field it sets matches. Strings match exactly, as `prefix*`, as `*suffix`, or `*`.
+ */
+function matchString(pattern: string, value: string): boolean {
+  if (pattern === '*') return true;
+  if (pattern.endsWith('*')) return value.startsWith(pattern.slice(0, -1));
+  if (pattern.startsWith('*')) return value.endsWith(pattern.slice(1));
+  return pattern === value;
+}
+interface Req { host: string; path: string; headers?: Record<string, string> }
+function ruleMatches(rule: any, req: Req): boolean {
+  const opOk = (rule.to ?? [{}]).some(({ operation: op = {} }: any) =>
+    (!op.hosts || op.hosts.some((p: string) => matchString(p, req.host))) &&
+    (!op.notHosts || !op.notHosts.some((p: string) => matchString(p, req.host))) &&
+    (!op.paths || op.paths.some((p: string) => matchString(p, req.path))) &&
+    (!op.notPaths || !op.notPaths.some((p: string) => matchString(p, req.path))));
+  const whenOk = (rule.when ?? []).every((c: any) => {
+    const m = /^request\.headers\[(.+)\]$/.exec(c.key);
+    const v = m ? req.headers?.[m[1]] : undefined;
+    return v !== undefined && c.values.some((p: string) => matchString(p, v));
+  });
+  return opOk && whenOk;
+}
+/** Whether a CUSTOM policy sends the request to the authorization service. */
+function checked(policy: any, req: Req): boolean {
+  return policy.spec.rules.some((r: any) => ruleMatches(r, req));
+}
+
+describe('defaults: KServe inference paths on the model host, JWT required', () => {
+  const { authz, docs } = build();
+  const custom = docsOf(docs, 'AuthorizationPolicy').find(d => d.spec.action === 'CUSTOM');
+
+  test('the default child is the CUSTOM policy', () => {
+    expect(authz.node.defaultChild).toBe(authz.policy);
+  });
+
+  test('schema-valid documents', () => {
+    expect(docs.map(d => `${d.kind} ${d.spec.action ?? ''}`.trim()).sort()).toEqual([
+      'AuthorizationPolicy CUSTOM', 'AuthorizationPolicy DENY', 'AuthorizationPolicy DENY', 'RequestAuthentication',
+    ]);
+    expectValidManifests(docs);
+    expect(docs).toMatchSnapshot();
+  });
+
+  test('the CUSTOM policy names the provider on the gateway pods', () => {
+    expect(custom.metadata.namespace).toBe('istio-system');
+    expect(custom.spec.selector).toEqual({ matchLabels: { istio: 'ingressgateway' } });
+    expect(custom.spec.provider).toEqual({ name: 'dex-auth-provider' });
+  });
+
+  test.each([
+    [MODEL_HOST, '/v1/models/sklearn-iris:predict', false],
+    [`${MODEL_HOST}:443`, '/v2/models/sklearn-iris/infer', false],
+    [MODEL_HOST, '/inference.GRPCInferenceService/ModelInfer', false],
+    [MODEL_HOST, '/', true],
+    [MODEL_HOST, '/v1/other', true],
+    ['dashboard.example.com', '/v1/models/x:predict', true],
+    ['other-app.example.com', '/v1/admin', true],
+    ['dashboard.example.com', '/', true],
+  ])('%s %s: checked by the authorization service = %s', (host, path, expected) => {
+    expect(checked(custom, { host, path })).toBe(expected);
+  });
+
+  test('a request to another app\'s /v1/... path is NOT exempted, while the seed\'s notPaths rule exempts it', () => {
+    const seed = { spec: { rules: [{ to: [{ operation: { notPaths: ['/v1*'] } }] }] } };
+    const req = { host: 'other-app.example.com', path: '/v1/admin' };
+    expect(checked(seed, req)).toBe(false);
+    expect(checked(custom, req)).toBe(true);
+  });
+
+  test('exempted requests need a token: RequestAuthentication + DENY without a principal on host AND paths', () => {
+    const ra = oneOf(docs, 'RequestAuthentication');
+    expect(ra.spec.jwtRules).toEqual([{ ...k8sJwt, forwardOriginalToken: false }]);
+    const deny = docsOf(docs, 'AuthorizationPolicy').find(d => d.metadata.name.includes('requirejwt'));
+    expect(deny.spec.rules).toEqual([{
+      from: [{ source: { notRequestPrincipals: ['*'] } }],
+      to: [{ operation: { hosts: [MODEL_HOST, `${MODEL_HOST}:*`], paths: ['/v1/models/*', '/v2/models/*', '/inference.GRPCInferenceService/*'] } }],
+    }]);
+  });
+
+  test('exempted requests carrying an identity header are denied; checked requests are not affected', () => {
+    const deny = docsOf(docs, 'AuthorizationPolicy').find(d => d.metadata.name.includes('denyforgedidentity'));
+    expect(deny.spec.action).toBe('DENY');
+    const forged = { host: MODEL_HOST, path: '/v1/models/m:predict', headers: { 'kubeflow-userid': 'admin@example.com' } };
+    expect(deny.spec.rules.some((r: any) => ruleMatches(r, forged))).toBe(true);
+    expect(deny.spec.rules.some((r: any) => ruleMatches(r, { ...forged, headers: {} }))).toBe(false);
+    expect(deny.spec.rules.some((r: any) => ruleMatches(r, { ...forged, host: 'dashboard.example.com' }))).toBe(false);
+  });
+
+  test('mesh config: the provider with includeRequestHeadersInCheck (not the deprecated includeHeadersInCheck), fail closed, path normalization', () => {
+    expect(authz.meshConfig).toEqual({
+      extensionProviders: [{
+        name: 'dex-auth-provider',
+        envoyExtAuthzHttp: {
+          service: 'authservice.istio-system.svc.cluster.local',
+          port: 8080,
+          includeRequestHeadersInCheck: ['authorization', 'cookie'],
+          headersToUpstreamOnAllow: ['kubeflow-userid'],
+          failOpen: false,
+        },
+      }],
+      pathNormalization: { normalization: 'DECODE_AND_MERGE_SLASHES' },
+    });
+    expect(JSON.stringify(authz.meshConfig)).not.toContain('includeHeadersInCheck');
+  });
+});
+
+describe('options', () => {
+  test('no exemption: every request is checked', () => {
+    const { docs } = build({ exempt: undefined });
+    expect(docs).toHaveLength(1);
+    expect(oneOf(docs, 'AuthorizationPolicy').spec.rules).toEqual([{}]);
+    expectValidManifests(docs);
+  });
+
+  test('custom paths, anonymous exemption, provider timeout and status', () => {
+    const { authz, docs } = build({
+      provider: { ...provider, timeout: Duration.seconds(5), statusOnError: 503, headersToDownstreamOnDeny: ['set-cookie'] },
+      exempt: { hosts: [MODEL_HOST], paths: ['/v1/models/*', '*/metadata'], allowAnonymous: true },
+    });
+    expect(docsOf(docs, 'RequestAuthentication')).toHaveLength(0);
+    expect(authz.meshConfig.extensionProviders[0].envoyExtAuthzHttp).toMatchObject({ timeout: '5s', statusOnError: '503', headersToDownstreamOnDeny: ['set-cookie'] });
+    expectValidManifests(docs);
+  });
+
+  test('the unsafe path-only exemption of the seed, when asked for explicitly', () => {
+    const { docs } = build({ exempt: { unsafeAllHosts: true, paths: ['/v1*'], jwt: k8sJwt } });
+    const custom = docsOf(docs, 'AuthorizationPolicy').find(d => d.spec.action === 'CUSTOM');
+    expect(custom.spec.rules).toEqual([{ to: [{ operation: { notPaths: ['/v1*'] } }] }]);
+    expectValidManifests(docs);
+  });
+
+  test('the same props give the same YAML in two fresh processes', () => {
+    const a = synthInFreshProcess('external-authorization');
+    expect(a).toContain('action: CUSTOM');
+    expect(synthInFreshProcess('external-authorization')).toBe(a);
+  }, 60_000);
+});
+
+describe('bad input', () => {
+  const cases: [string, Partial<IstioExternalAuthorizationProps>, string | RegExp][] = [
+    ['fails an empty provider name', { provider: { ...provider, name: '' } }, 'IstioExternalAuthorization test/dex: invalid provider.name "": expected a non-empty string'],
+    ['fails a provider service that is not a cluster FQDN', { provider: { ...provider, service: 'authservice' } },
+      'invalid provider.service "authservice": expected a cluster FQDN "<service>.<namespace>.svc.cluster.local"'],
+    ['fails a port out of range', { provider: { ...provider, port: 0 } }, 'invalid provider.port 0: expected a port number'],
+    ['fails failOpen without acknowledgement', { provider: { ...provider, failOpen: true } }, 'invalid provider.failOpen true: expected false, or acknowledgeFailOpen: true'],
+    ['fails a path pattern with * in the middle', { exempt: { hosts: [MODEL_HOST], paths: ['/v1/*/predict'], jwt: k8sJwt } },
+      'invalid exempt.paths[0] "/v1/*/predict": expected a path starting with "/", with "*" only as the first or last character'],
+    ['fails an exemption without hosts', { exempt: { jwt: k8sJwt } }, /invalid exempt.hosts undefined: expected the host names of the exempted apps/],
+    ['fails hosts with the unsafe opt-in', { exempt: { unsafeAllHosts: true, hosts: [MODEL_HOST], jwt: k8sJwt } }, /invalid exempt.hosts/],
+    ['fails an exemption without JWT or the anonymous opt-in', { exempt: { hosts: [MODEL_HOST] } }, /invalid exempt.jwt undefined: expected JWT options for exempted requests/],
+    ['fails an empty issuer', { exempt: { hosts: [MODEL_HOST], jwt: { issuer: '', jwksUri: 'https://x.example.com/jwks' } } }, 'invalid exempt.jwt.issuer "": expected a non-empty string'],
+    ['fails a bad header name', { provider: { ...provider, includeRequestHeadersInCheck: ['Authorization Header'] } }, 'invalid provider.includeRequestHeadersInCheck[0] "Authorization Header"'],
+    ['fails a bad host', { exempt: { hosts: ['not a host'], jwt: k8sJwt } }, 'invalid exempt.hosts[0] "not a host"'],
+  ];
+  test.each(cases)('%s', (_name, props, message) => {
+    expect(() => build(props)).toThrow(message);
+  });
+});

@@ -2,6 +2,7 @@ import { App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { ExternalAuthorizationChart } from './external-authorization';
 import { IstioGrpcChart } from './istio-grpc';
+import { KServeMeshChart } from './kserve-mesh';
 import { ModelServerChart } from './model-server';
 import { TraefikBasicAuthChart } from './traefik-basic-auth';
 
@@ -17,4 +18,5 @@ const modelServer = new ModelServerChart(app, 'model-server');
 new IstioGrpcChart(app, 'istio-grpc', modelServer.backend);
 new TraefikBasicAuthChart(app, 'traefik-basic-auth');
 new ExternalAuthorizationChart(app, 'external-authorization');
+new KServeMeshChart(app, 'kserve-mesh');
 app.synth();

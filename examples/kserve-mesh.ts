@@ -1,0 +1,29 @@
+import { Chart, ChartProps } from 'cdk8s';
+import { Construct } from 'constructs';
+import { KServeLocalGateway, MeshIsolatedInferenceService, MeshWideStrictMtls } from 'cdk8s-secure-serving';
+
+const IRIS = 'gs://kfserving-examples/models/sklearn/1.0/model';
+
+/**
+ * Seed 003: two sklearn models in namespace user1 under strict mTLS, one with the Knative
+ * activator bypassed (isolated to its namespace) and one with it on the path; mesh-wide strict
+ * mTLS; and KServe's own local gateway for callers outside the mesh.
+ */
+export class KServeMeshChart extends Chart {
+  /** The `ingress` key of kserve/inferenceservice-config. */
+  public readonly ingressConfig: string;
+
+  constructor(scope: Construct, id: string, props: ChartProps = {}) {
+    super(scope, id, { namespace: 'user1', ...props });
+    new MeshIsolatedInferenceService(this, 'sklearn-iris', { modelFormat: 'sklearn', storageUri: IRIS });
+    new MeshIsolatedInferenceService(this, 'sklearn-iris-burst', {
+      modelFormat: 'sklearn',
+      storageUri: IRIS,
+      bypassActivator: false,
+      createNamespace: false,
+    });
+    new MeshWideStrictMtls(this, 'mesh-mtls');
+    const localGateway = new KServeLocalGateway(this, 'kserve-local-gateway');
+    this.ingressConfig = localGateway.ingressConfig();
+  }
+}

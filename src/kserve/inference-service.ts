@@ -1,0 +1,394 @@
+import { ApiObject, Chart, JsonPatch } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-27';
+import { Construct, IConstruct } from 'constructs';
+import * as security from '../../imports/security.istio.io';
+import * as kserve from '../../imports/serving.kserve.io';
+import { checkDns1035Label, checkDnsLabel, checkDnsSubdomain, checkInteger, checkNonEmpty, contextOf, fail } from '../_validate';
+
+/**
+ * How KServe deploys the model (annotation `serving.kserve.io/deploymentMode`).
+ */
+export enum KServeDeploymentMode {
+  /** Knative Serving: scale to zero, the activator, revisions (KServe 0.16 and later; `Serverless` before). */
+  KNATIVE = 'Knative',
+  /** A plain Deployment, Service and HPA (KServe 0.16 and later; `RawDeployment` before). */
+  STANDARD = 'Standard',
+}
+
+/**
+ * The inference protocol of the model server.
+ */
+export enum KServeProtocolVersion {
+  /** KServe v1 REST (`/v1/models/<name>:predict`). */
+  V1 = 'v1',
+  /** Open Inference Protocol REST (`/v2/models/<name>/infer`). */
+  V2 = 'v2',
+  /** gRPC, v1 protocol. */
+  GRPC_V1 = 'grpc-v1',
+  /** Open Inference Protocol gRPC (`inference.GRPCInferenceService`). */
+  GRPC_V2 = 'grpc-v2',
+}
+
+/**
+ * Compute resources of the model server container. Quantities use Kubernetes notation
+ * (`500m`, `2`, `4Gi`).
+ */
+export interface InferenceResources {
+  /**
+   * CPU request.
+   * @default - none
+   */
+  readonly cpuRequest?: string;
+  /**
+   * CPU limit.
+   * @default - none
+   */
+  readonly cpuLimit?: string;
+  /**
+   * Memory request.
+   * @default - none
+   */
+  readonly memoryRequest?: string;
+  /**
+   * Memory limit.
+   * @default - none
+   */
+  readonly memoryLimit?: string;
+  /**
+   * Number of GPUs (request and limit of `gpuResource`).
+   * @default 0
+   */
+  readonly gpus?: number;
+  /**
+   * The extended resource name of the GPUs.
+   * @default "nvidia.com/gpu"
+   */
+  readonly gpuResource?: string;
+}
+
+/**
+ * Props of `MeshIsolatedInferenceService`.
+ */
+export interface MeshIsolatedInferenceServiceProps {
+  /**
+   * The InferenceService's name (a DNS-1035 label): it is part of the model's URL, so it
+   * carries no generated suffix.
+   *
+   * @default - the construct's id
+   */
+  readonly name?: string;
+
+  /**
+   * The namespace the model is isolated to.
+   *
+   * @default - the chart's namespace
+   */
+  readonly namespace?: string;
+
+  /**
+   * Create the Namespace, labelled `istio-injection=enabled`. With false the namespace must
+   * exist and have sidecar injection on; this construct then writes nothing for it.
+   *
+   * @default true
+   */
+  readonly createNamespace?: boolean;
+
+  /** The model format, such as `sklearn`, `xgboost`, `pytorch`, `onnx`, `huggingface`. */
+  readonly modelFormat: string;
+
+  /**
+   * The model format's version.
+   *
+   * @default - any version
+   */
+  readonly modelFormatVersion?: string;
+
+  /** Where the model is: `gs://`, `s3://`, `pvc://`, `hf://`, `https://`, `oci://`, `azure://` or `http://`. */
+  readonly storageUri: string;
+
+  /**
+   * The ServingRuntime.
+   *
+   * @default - chosen by KServe from the model format
+   */
+  readonly runtime?: string;
+
+  /**
+   * The inference protocol.
+   *
+   * @default - the runtime's default (v1 for most)
+   */
+  readonly protocolVersion?: KServeProtocolVersion;
+
+  /**
+   * The deployment mode.
+   *
+   * @default KServeDeploymentMode.KNATIVE
+   */
+  readonly deploymentMode?: KServeDeploymentMode;
+
+  /**
+   * Knative mode: take the activator off the request path (`targetBurstCapacity: "0"`). With
+   * the activator on the path, callers reach the model through the knative-serving namespace,
+   * whose requests must then be allowed: namespace isolation no longer holds (net-istio#554).
+   *
+   * @default true in Knative mode; not allowed in Standard mode
+   */
+  readonly bypassActivator?: boolean;
+
+  /**
+   * Minimum replicas.
+   *
+   * @default 1
+   */
+  readonly minReplicas?: number;
+
+  /**
+   * Maximum replicas.
+   *
+   * @default - KServe's default
+   */
+  readonly maxReplicas?: number;
+
+  /**
+   * Accept `minReplicas: 0` in Knative mode although scale-from-zero puts the activator back
+   * on the request path, and with it the knative-serving namespace's access.
+   *
+   * @default false
+   */
+  readonly acceptScaleToZero?: boolean;
+
+  /**
+   * Container resources, GPUs included.
+   *
+   * @default - none
+   */
+  readonly resources?: InferenceResources;
+
+  /**
+   * The service account of the predictor (for storage credentials).
+   *
+   * @default - the namespace's default
+   */
+  readonly serviceAccountName?: string;
+
+  /**
+   * Other namespaces whose workloads may call the model.
+   *
+   * @default - none
+   */
+  readonly allowedNamespaces?: string[];
+
+  /**
+   * Workload identities that may call the model, such as the ingress gateway's
+   * `cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account`.
+   *
+   * @default - none
+   */
+  readonly allowedPrincipals?: string[];
+}
+
+const CLASS = 'MeshIsolatedInferenceService';
+const STORAGE = /^(gs|s3|pvc|hf|https|http|oci|azure):\/\/\S+$/;
+const QUANTITY = /^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
+const KNATIVE_PROBE_PATHS = ['/metrics', '/healthz', '/ready', '/wait-for-drain'];
+const PRINCIPAL = /^[A-Za-z0-9.-]+\/ns\/[a-z0-9-]+\/sa\/[a-z0-9.-]+$/;
+
+/** Per app (construct tree root): the namespaces a MeshIsolatedInferenceService creates, and by whom. */
+const namespacesCreated = new WeakMap<IConstruct, Map<string, string>>();
+
+/**
+ * A KServe InferenceService that only its own namespace (and callers you name) can reach,
+ * with Istio strict mTLS.
+ *
+ * Writes the Namespace with sidecar injection, a STRICT PeerAuthentication and an ALLOW
+ * AuthorizationPolicy for the model's pods, and the InferenceService with the sidecar label.
+ * In Knative mode the activator is bypassed by default so that the caller's namespace can be
+ * checked; the knative-serving namespace may reach only the probe and metrics paths.
+ */
+export class MeshIsolatedInferenceService extends Construct {
+  /** The InferenceService; also the construct's default child. */
+  public readonly inferenceService: ApiObject;
+
+  /** The PeerAuthentication. */
+  public readonly peerAuthentication: ApiObject;
+
+  /** The AuthorizationPolicy. */
+  public readonly authorizationPolicy: ApiObject;
+
+  /**
+   * The Namespace.
+   *
+   * @default - none with `createNamespace: false`
+   */
+  public readonly namespaceObject?: ApiObject;
+
+  /** The InferenceService's name. */
+  public readonly name: string;
+
+  /** The namespace. */
+  public readonly namespace: string;
+
+  constructor(scope: Construct, id: string, props: MeshIsolatedInferenceServiceProps) {
+    super(scope, id);
+    const ctx = contextOf(this, CLASS);
+    const name = this.name = checkDns1035Label(ctx, 'name', props.name ?? id);
+    const ns = props.namespace ?? Chart.of(this).namespace;
+    if (ns === undefined) {
+      fail(ctx, 'namespace', undefined, 'a namespace, in props or on the chart: isolation is per namespace');
+    }
+    const namespace = this.namespace = checkDnsLabel(ctx, 'namespace', ns);
+    checkNonEmpty(ctx, 'modelFormat', props.modelFormat);
+    if (!/^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$/.test(props.modelFormat)) {
+      fail(ctx, 'modelFormat', props.modelFormat, 'a model format name such as "sklearn"');
+    }
+    if (typeof props.storageUri !== 'string' || !STORAGE.test(props.storageUri)) {
+      fail(ctx, 'storageUri', props.storageUri, 'a URI with scheme gs, s3, pvc, hf, https, http, oci or azure, such as "gs://bucket/model"');
+    }
+    if (props.protocolVersion !== undefined && !Object.values(KServeProtocolVersion).includes(props.protocolVersion)) {
+      fail(ctx, 'protocolVersion', props.protocolVersion, `one of ${Object.values(KServeProtocolVersion).join(', ')}`);
+    }
+    const mode = props.deploymentMode ?? KServeDeploymentMode.KNATIVE;
+    if (!Object.values(KServeDeploymentMode).includes(mode)) {
+      fail(ctx, 'deploymentMode', mode, 'KServeDeploymentMode.KNATIVE or KServeDeploymentMode.STANDARD');
+    }
+    const knative = mode === KServeDeploymentMode.KNATIVE;
+    const minReplicas = checkInteger(ctx, 'minReplicas', props.minReplicas ?? 1, 0, 10000);
+    const maxReplicas = props.maxReplicas === undefined ? undefined : checkInteger(ctx, 'maxReplicas', props.maxReplicas, 1, 10000);
+    if (maxReplicas !== undefined && minReplicas > maxReplicas) {
+      fail(ctx, 'minReplicas', minReplicas, `at most maxReplicas (${maxReplicas})`);
+    }
+    if (!knative) {
+      for (const prop of ['bypassActivator', 'acceptScaleToZero'] as const) {
+        if (props[prop] !== undefined) {
+          fail(ctx, prop, props[prop], `no ${prop} in Standard mode: it is a Knative option (there is no activator)`);
+        }
+      }
+      if (minReplicas === 0) {
+        fail(ctx, 'minReplicas', 0, 'at least 1 in Standard mode (scale to zero is a Knative feature)');
+      }
+    }
+    const bypass = knative && (props.bypassActivator ?? true);
+    if (knative && bypass && minReplicas === 0 && props.acceptScaleToZero !== true) {
+      fail(ctx, 'minReplicas', 0,
+        'at least 1: scaling from zero puts the activator back on the request path and the knative-serving namespace can then reach the model (acceptScaleToZero: true to accept that)');
+    }
+    const allowed = (props.allowedNamespaces ?? []).map((n, i) => checkDnsLabel(ctx, `allowedNamespaces[${i}]`, n));
+    const principals = (props.allowedPrincipals ?? []).map((p, i) => {
+      if (typeof p !== 'string' || !PRINCIPAL.test(p)) {
+        fail(ctx, `allowedPrincipals[${i}]`, p, 'a workload identity "<trust domain>/ns/<namespace>/sa/<service account>"');
+      }
+      return p;
+    });
+    if (props.serviceAccountName !== undefined) {
+      checkDnsSubdomain(ctx, 'serviceAccountName', props.serviceAccountName);
+    }
+    const resources = resourceSpec(ctx, props.resources);
+
+    if (props.createNamespace ?? true) {
+      let created = namespacesCreated.get(this.node.root);
+      if (!created) {
+        created = new Map();
+        namespacesCreated.set(this.node.root, created);
+      }
+      const other = created.get(namespace);
+      if (other !== undefined) {
+        fail(ctx, 'createNamespace', true, `false: ${other} already creates namespace "${namespace}"`);
+      }
+      created.set(namespace, this.node.path);
+      this.namespaceObject = new k8s.KubeNamespace(this, 'Namespace', {
+        metadata: { name: namespace, labels: { 'istio-injection': 'enabled' } },
+      });
+      if (Chart.of(this).namespace !== undefined) {
+        // Namespaces are cluster-scoped: drop the namespace cdk8s copies from the chart.
+        this.namespaceObject.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
+      }
+    }
+    const podSelector = { matchLabels: { 'serving.kserve.io/inferenceservice': name } };
+    this.peerAuthentication = new security.PeerAuthentication(this, 'PeerAuthentication', {
+      metadata: { namespace },
+      spec: { selector: podSelector, mtls: { mode: security.PeerAuthenticationSpecMtlsMode.STRICT } },
+    });
+
+    const rules: security.AuthorizationPolicySpecRules[] = [
+      { from: [{ source: { namespaces: [...new Set([namespace, ...allowed])].sort() } }] },
+    ];
+    if (principals.length > 0) {
+      rules.push({ from: [{ source: { principals: [...new Set(principals)].sort() } }] });
+    }
+    if (knative) {
+      if (!bypass) {
+        // The activator proxies every caller: it hides the caller's namespace (net-istio#554).
+        rules.push({ from: [{ source: { namespaces: ['knative-serving'] } }] });
+      }
+      rules.push({ from: [{ source: { namespaces: ['knative-serving'] } }], to: [{ operation: { paths: KNATIVE_PROBE_PATHS } }] });
+    }
+    this.authorizationPolicy = new security.AuthorizationPolicy(this, 'AuthorizationPolicy', {
+      metadata: { namespace },
+      spec: { selector: podSelector, action: security.AuthorizationPolicySpecAction.ALLOW, rules },
+    });
+
+    const annotations: { [key: string]: string } = { 'serving.kserve.io/deploymentMode': mode };
+    if (bypass) {
+      annotations['autoscaling.knative.dev/targetBurstCapacity'] = '0';
+    }
+    this.inferenceService = new kserve.InferenceService(this, 'Resource', {
+      metadata: { name, namespace, annotations },
+      spec: {
+        predictor: {
+          labels: { 'sidecar.istio.io/inject': 'true' },
+          minReplicas,
+          maxReplicas,
+          serviceAccountName: props.serviceAccountName,
+          model: {
+            modelFormat: { name: props.modelFormat, version: props.modelFormatVersion },
+            runtime: props.runtime,
+            storageUri: props.storageUri,
+            protocolVersion: props.protocolVersion,
+            resources,
+          },
+        },
+      },
+    });
+  }
+}
+
+function resourceSpec(ctx: string, r: InferenceResources | undefined): kserve.InferenceServiceSpecPredictorModelResources | undefined {
+  if (r === undefined) {
+    return undefined;
+  }
+  const q = (prop: keyof InferenceResources): string | undefined => {
+    const v = r[prop];
+    if (v !== undefined && (typeof v !== 'string' || !QUANTITY.test(v))) {
+      fail(ctx, `resources.${prop}`, v, 'a Kubernetes quantity such as "500m", "2" or "4Gi"');
+    }
+    return v as string | undefined;
+  };
+  const limits: { [k: string]: kserve.InferenceServiceSpecPredictorModelResourcesLimits } = {};
+  const requests: { [k: string]: kserve.InferenceServiceSpecPredictorModelResourcesRequests } = {};
+  const put = (map: any, key: string, v: string | undefined, cls: any) => {
+    if (v !== undefined) {
+      map[key] = cls.fromString(v);
+    }
+  };
+  put(requests, 'cpu', q('cpuRequest'), kserve.InferenceServiceSpecPredictorModelResourcesRequests);
+  put(limits, 'cpu', q('cpuLimit'), kserve.InferenceServiceSpecPredictorModelResourcesLimits);
+  put(requests, 'memory', q('memoryRequest'), kserve.InferenceServiceSpecPredictorModelResourcesRequests);
+  put(limits, 'memory', q('memoryLimit'), kserve.InferenceServiceSpecPredictorModelResourcesLimits);
+  const gpus = r.gpus === undefined ? 0 : checkInteger(ctx, 'resources.gpus', r.gpus, 0, 64);
+  if (gpus > 0) {
+    const gpuResource = r.gpuResource ?? 'nvidia.com/gpu';
+    if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?\/[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$/.test(gpuResource)) {
+      fail(ctx, 'resources.gpuResource', gpuResource, 'an extended resource name such as "nvidia.com/gpu"');
+    }
+    // Extended resources cannot be overcommitted: request and limit must be equal.
+    limits[gpuResource] = kserve.InferenceServiceSpecPredictorModelResourcesLimits.fromNumber(gpus);
+    requests[gpuResource] = kserve.InferenceServiceSpecPredictorModelResourcesRequests.fromNumber(gpus);
+  } else if (r.gpuResource !== undefined) {
+    fail(ctx, 'resources.gpuResource', r.gpuResource, 'no gpuResource without gpus');
+  }
+  return {
+    limits: Object.keys(limits).length > 0 ? limits : undefined,
+    requests: Object.keys(requests).length > 0 ? requests : undefined,
+  };
+}

@@ -41,7 +41,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   entrypoint: 'lib/src/index.js',
   entrypointTypes: 'lib/src/index.d.ts',
   tsconfig: {
-    compilerOptions: { rootDir: '.' },
+    // No inline source maps: they double the size of the generated bindings in the package.
+    compilerOptions: { rootDir: '.', inlineSourceMap: false, inlineSources: false },
     include: ['src/**/*.ts', 'imports/**/*.ts'],
   },
 
@@ -90,6 +91,14 @@ project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '2
 project.package.addField('types', 'lib/src/index.d.ts');
 
 project.gitignore.exclude('/test/.readme-*');
+
+// Speed and size: see bench/README.md.
+const bench = project.addTask('bench', {
+  description: 'Benchmark synth time, memory, load time, bcrypt cost and package size against baselines',
+});
+bench.spawn(project.compileTask);
+bench.spawn(project.tasks.tryFind('package:js')!);
+bench.exec('node bench/run.js');
 
 project.npmignore?.exclude('/imports/', '/examples/', '/bench/', '/.ci/', '/API.md');
 

@@ -30,6 +30,9 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     'ajv-formats@^3.0.1',
     'kubernetes-models@^5.1.0',
     '@kubernetes/client-node@^2.0.1',
+    // Envoy's v3 protos (deps/envoy-api) and a protobuf loader, to check generated Envoy configs
+    '@grpc/grpc-js-xds@^1.14.1',
+    'protobufjs@^7.5.0',
   ],
 
   // This repository is not hosted on GitHub Actions; CI is `.ci/run`.

@@ -1,5 +1,6 @@
 import { App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
+import { EnvoyJwtChart } from './envoy-jwt';
 import { ExternalAuthorizationChart } from './external-authorization';
 import { IstioGrpcChart } from './istio-grpc';
 import { KServeMeshChart } from './kserve-mesh';
@@ -10,7 +11,7 @@ const app = new App();
 
 // Namespaces are cluster-scoped: they live in a chart without a namespace.
 const namespaces = new Chart(app, 'namespaces');
-for (const name of ['ml-services', 'bos-rf']) {
+for (const name of ['ml-services', 'bos-rf', 'bookstore']) {
   new kplus.Namespace(namespaces, name, { metadata: { name } });
 }
 
@@ -19,4 +20,5 @@ new IstioGrpcChart(app, 'istio-grpc', modelServer.backend);
 new TraefikBasicAuthChart(app, 'traefik-basic-auth');
 new ExternalAuthorizationChart(app, 'external-authorization');
 new KServeMeshChart(app, 'kserve-mesh');
+new EnvoyJwtChart(app, 'envoy-jwt');
 app.synth();

@@ -10,3 +10,4 @@ export * from './istio/grpc-ingress';
 export * from './istio/external-authorization';
 export * from './kserve/inference-service';
 export * from './kserve/local-gateway';
+export * from './envoy/jwt-proxy';

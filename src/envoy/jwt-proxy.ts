@@ -1,0 +1,393 @@
+import { ApiObject, Chart, Duration, JsonPatch, Size, Yaml } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import {
+  checkDnsSubdomain, checkDuration, checkInteger, checkNonEmpty, checkPort, contextOf, fail,
+} from '../_validate';
+import { JsonWebKeySet } from '../auth/jwks';
+import { Backend } from '../backend';
+import { ADMIN_PORT, buildBootstrap, ENVOY_PATHS, HEALTH_PORT } from './bootstrap';
+
+/** The protocol Envoy speaks to the backend. */
+export enum EnvoyBackendProtocol {
+  /** HTTP/2 (gRPC). */
+  GRPC = 'grpc',
+  /** HTTP/1.1. */
+  HTTP1 = 'http1',
+}
+
+/** How the proxy's Service is exposed. */
+export enum EnvoyServiceType {
+  /** Inside the cluster only. */
+  CLUSTER_IP = 'ClusterIP',
+  /** On a port of every node. */
+  NODE_PORT = 'NodePort',
+  /** Through a cloud load balancer. */
+  LOAD_BALANCER = 'LoadBalancer',
+}
+
+/** The JWT issuer whose tokens the proxy accepts. */
+export interface EnvoyJwtOptions {
+  /** The issuer (`iss` claim). */
+  readonly issuer: string;
+
+  /**
+   * Accepted audiences (`aud` claim).
+   *
+   * @default - the audience is not checked
+   */
+  readonly audiences?: string[];
+
+  /**
+   * The issuer's public keys, written to a ConfigMap. Exactly one of `jwks` and `jwksUri`.
+   *
+   * @default - none: `jwksUri` is used
+   */
+  readonly jwks?: JsonWebKeySet;
+
+  /**
+   * The issuer's JWKS URL (https), fetched by Envoy through its own TLS cluster. Exactly one
+   * of `jwks` and `jwksUri`.
+   *
+   * @default - none: `jwks` is used
+   */
+  readonly jwksUri?: string;
+
+  /**
+   * How long a fetched remote JWKS is cached.
+   *
+   * @default Duration.minutes(5)
+   */
+  readonly jwksCacheDuration?: Duration;
+
+  /**
+   * Forward the token to the backend (otherwise Envoy strips it).
+   *
+   * @default false
+   */
+  readonly forwardToken?: boolean;
+}
+
+/** CORS for browser (gRPC-Web) clients. */
+export interface EnvoyCorsOptions {
+  /** Allowed origins, matched exactly (`https://app.example.com`). */
+  readonly allowOrigins: string[];
+
+  /**
+   * Allowed methods.
+   *
+   * @default ["GET", "POST", "OPTIONS"]
+   */
+  readonly allowMethods?: string[];
+
+  /**
+   * Allowed request headers.
+   *
+   * @default the gRPC-Web headers and authorization
+   */
+  readonly allowHeaders?: string[];
+
+  /**
+   * How long browsers may cache a preflight answer.
+   *
+   * @default Duration.hours(24)
+   */
+  readonly maxAge?: Duration;
+}
+
+/** Props of `EnvoyJwtProxy`. */
+export interface EnvoyJwtProxyProps {
+  /** The Service and port to forward to. */
+  readonly backend: Backend;
+
+  /** The JWT issuer. */
+  readonly jwt: EnvoyJwtOptions;
+
+  /** A `kubernetes.io/tls` Secret with the proxy's certificate (`tls.crt`, `tls.key`). */
+  readonly tlsSecretName: string;
+
+  /**
+   * The protocol to the backend.
+   *
+   * @default EnvoyBackendProtocol.GRPC
+   */
+  readonly backendProtocol?: EnvoyBackendProtocol;
+
+  /**
+   * The proxy's TLS port (container and Service).
+   *
+   * @default 8443
+   */
+  readonly port?: number;
+
+  /**
+   * Replicas of the proxy.
+   *
+   * @default 2
+   */
+  readonly replicas?: number;
+
+  /**
+   * The Envoy image (pin a version).
+   *
+   * @default "envoyproxy/envoy:v1.36.2"
+   */
+  readonly image?: string;
+
+  /**
+   * Translate gRPC-Web from browsers.
+   *
+   * @default true
+   */
+  readonly grpcWeb?: boolean;
+
+  /**
+   * CORS for browser clients.
+   *
+   * @default - no CORS
+   */
+  readonly cors?: EnvoyCorsOptions;
+
+  /**
+   * Path prefixes that need no token (health checks).
+   *
+   * @default ["/grpc.health.v1.Health/"]
+   */
+  readonly unauthenticatedPaths?: string[];
+
+  /**
+   * How the Service is exposed.
+   *
+   * @default EnvoyServiceType.CLUSTER_IP
+   */
+  readonly serviceType?: EnvoyServiceType;
+
+  /**
+   * Timeout of a whole request.
+   *
+   * @default - none, so long inference calls and streams are not cut (Envoy's own default is 15 s)
+   */
+  readonly routeTimeout?: Duration;
+
+  /**
+   * Resources of the proxy container.
+   *
+   * @default - CPU 100m request / 1 limit, memory 128Mi request / 512Mi limit
+   */
+  readonly resources?: kplus.ContainerResources;
+}
+
+const CLASS = 'EnvoyJwtProxy';
+const KPLUS_SERVICE_TYPE: Record<EnvoyServiceType, kplus.ServiceType> = {
+  [EnvoyServiceType.CLUSTER_IP]: kplus.ServiceType.CLUSTER_IP,
+  [EnvoyServiceType.NODE_PORT]: kplus.ServiceType.NODE_PORT,
+  [EnvoyServiceType.LOAD_BALANCER]: kplus.ServiceType.LOAD_BALANCER,
+};
+const IMAGE = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
+const DEFAULT_CORS_HEADERS = [
+  'authorization', 'content-type', 'grpc-timeout', 'keep-alive', 'user-agent', 'x-accept-content-transfer-encoding',
+  'x-accept-response-streaming', 'x-grpc-web', 'x-user-agent',
+];
+
+/**
+ * A TLS-terminating Envoy that lets through only requests with a valid JWT, in front of a
+ * gRPC (or HTTP) service.
+ *
+ * Writes a ConfigMap with an Envoy v3 bootstrap (TLS listener with ALPN h2 and http/1.1,
+ * jwt_authn requiring the issuer on every path but the health checks, gRPC-Web and CORS
+ * optional, HTTP/2 to the backend, admin on loopback only), the JWKS ConfigMap, a hardened
+ * Deployment (non-root, read-only root filesystem, no capabilities, resources, probes on a
+ * health listener) and a Service.
+ */
+export class EnvoyJwtProxy extends Construct {
+  /** The Envoy bootstrap written to the ConfigMap (a copy; changing it changes nothing). */
+  public get bootstrap(): any {
+    return JSON.parse(JSON.stringify(this._bootstrap));
+  }
+
+  /** The ConfigMap with `envoy.yaml`. */
+  public readonly configMap: kplus.ConfigMap;
+
+  /**
+   * The ConfigMap with `jwks.json`.
+   *
+   * @default - none with `jwksUri`
+   */
+  public readonly jwksConfigMap?: kplus.ConfigMap;
+
+  /** The proxy Deployment; also the construct's default child. */
+  public readonly deployment: kplus.Deployment;
+
+  /** The proxy Service. */
+  public readonly service: kplus.Service;
+
+  private readonly _bootstrap: any;
+
+  constructor(scope: Construct, id: string, props: EnvoyJwtProxyProps) {
+    super(scope, id);
+    const ctx = contextOf(this, CLASS);
+    if (!(props.backend instanceof Backend)) {
+      fail(ctx, 'backend', props.backend, 'a Backend, from Backend.fromService or Backend.fromName');
+    }
+    const port = checkPort(ctx, 'port', props.port ?? 8443);
+    if (port === ADMIN_PORT || port === HEALTH_PORT) {
+      fail(ctx, 'port', port, `a port other than ${ADMIN_PORT} (admin) and ${HEALTH_PORT} (health)`);
+    }
+    const replicas = checkInteger(ctx, 'replicas', props.replicas ?? 2, 1, 1000);
+    const image = props.image ?? 'envoyproxy/envoy:v1.36.2';
+    if (typeof image !== 'string' || !IMAGE.test(image)) {
+      fail(ctx, 'image', image, 'an image reference such as "envoyproxy/envoy:v1.36.2"');
+    }
+    checkDnsSubdomain(ctx, 'tlsSecretName', props.tlsSecretName);
+    const protocol = props.backendProtocol ?? EnvoyBackendProtocol.GRPC;
+    if (!Object.values(EnvoyBackendProtocol).includes(protocol)) {
+      fail(ctx, 'backendProtocol', protocol, 'EnvoyBackendProtocol.GRPC or EnvoyBackendProtocol.HTTP1');
+    }
+    const serviceType = props.serviceType ?? EnvoyServiceType.CLUSTER_IP;
+    if (!Object.values(EnvoyServiceType).includes(serviceType)) {
+      fail(ctx, 'serviceType', serviceType, `one of ${Object.values(EnvoyServiceType).join(', ')}`);
+    }
+    const unauthenticated = props.unauthenticatedPaths ?? ['/grpc.health.v1.Health/'];
+    if (!Array.isArray(unauthenticated)) {
+      fail(ctx, 'unauthenticatedPaths', unauthenticated, 'a list of path prefixes');
+    }
+    unauthenticated.forEach((p, i) => {
+      if (typeof p !== 'string' || !/^\/\S*$/.test(p) || p === '/') {
+        fail(ctx, `unauthenticatedPaths[${i}]`, p, 'a path prefix starting with "/" (not "/" itself, which would turn authentication off)');
+      }
+    });
+
+    const jwt = props.jwt;
+    if (jwt === null || typeof jwt !== 'object') {
+      fail(ctx, 'jwt', jwt, 'the issuer and its keys');
+    }
+    checkNonEmpty(ctx, 'jwt.issuer', jwt.issuer);
+    if ((jwt.jwks === undefined) === (jwt.jwksUri === undefined)) {
+      fail(ctx, 'jwt.jwksUri', jwt.jwksUri, 'exactly one of jwt.jwks and jwt.jwksUri');
+    }
+    if (jwt.jwks !== undefined && !(jwt.jwks instanceof JsonWebKeySet)) {
+      fail(ctx, 'jwt.jwks', jwt.jwks, 'a JsonWebKeySet');
+    }
+    let jwksUri: URL | undefined;
+    if (jwt.jwksUri !== undefined) {
+      try {
+        jwksUri = new URL(jwt.jwksUri);
+      } catch {
+        jwksUri = undefined;
+      }
+      if (!jwksUri || jwksUri.protocol !== 'https:' || jwksUri.username || jwksUri.password) {
+        fail(ctx, 'jwt.jwksUri', jwt.jwksUri, 'an https:// URL without credentials');
+      }
+    }
+    if (jwt.audiences !== undefined) {
+      if (!Array.isArray(jwt.audiences) || jwt.audiences.length === 0) {
+        fail(ctx, 'jwt.audiences', jwt.audiences, 'a non-empty list, or no list to skip the audience check');
+      }
+      jwt.audiences.forEach((a, i) => checkNonEmpty(ctx, `jwt.audiences[${i}]`, a));
+    }
+    const cacheSeconds = checkDuration(ctx, 'jwt.jwksCacheDuration', jwt.jwksCacheDuration ?? Duration.minutes(5), { min: Duration.seconds(1) }).toSeconds();
+    const cors = props.cors === undefined ? undefined : corsSpec(ctx, props.cors);
+    const routeTimeoutSeconds = props.routeTimeout === undefined ? undefined
+      : checkDuration(ctx, 'routeTimeout', props.routeTimeout, { min: Duration.seconds(1) }).toSeconds();
+
+    const namespace = Chart.of(this).namespace ?? 'default';
+    this._bootstrap = JSON.parse(JSON.stringify(buildBootstrap({
+      port,
+      backendHost: props.backend.fqdn(namespace),
+      backendPort: props.backend.port,
+      http2Backend: protocol === EnvoyBackendProtocol.GRPC,
+      issuer: jwt.issuer,
+      audiences: jwt.audiences ? [...jwt.audiences].sort() : undefined,
+      localJwks: jwt.jwks !== undefined,
+      jwksUri,
+      jwksCacheSeconds: cacheSeconds,
+      forwardToken: jwt.forwardToken ?? false,
+      unauthenticatedPrefixes: [...new Set(unauthenticated)].sort(),
+      grpcWeb: props.grpcWeb ?? true,
+      cors,
+      routeTimeoutSeconds,
+    })));
+
+    this.configMap = new kplus.ConfigMap(this, 'Config', { data: { 'envoy.yaml': Yaml.stringify(this._bootstrap) } });
+    if (jwt.jwks !== undefined) {
+      this.jwksConfigMap = new kplus.ConfigMap(this, 'Jwks', { data: { 'jwks.json': jwt.jwks.toJson() } });
+    }
+    const tls = kplus.Secret.fromSecretName(this, 'TlsSecret', props.tlsSecretName);
+
+    this.deployment = new kplus.Deployment(this, 'Resource', {
+      replicas,
+      securityContext: { ensureNonRoot: true, user: 101, group: 101 },
+      automountServiceAccountToken: false,
+    });
+    const container = this.deployment.addContainer({
+      name: 'envoy',
+      image,
+      command: ['envoy'],
+      args: ['-c', `${ENVOY_PATHS.config}/envoy.yaml`, '--log-level', 'info'],
+      ports: [{ number: port, name: 'https' }, { number: HEALTH_PORT, name: 'health' }],
+      securityContext: {
+        ensureNonRoot: true, user: 101, group: 101, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, privileged: false,
+      },
+      resources: props.resources ?? {
+        cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.units(1) },
+        memory: { request: Size.mebibytes(128), limit: Size.mebibytes(512) },
+      },
+      readiness: kplus.Probe.fromHttpGet('/ready', { port: HEALTH_PORT }),
+      liveness: kplus.Probe.fromTcpSocket({ port: HEALTH_PORT }),
+    });
+    container.mount(ENVOY_PATHS.config, kplus.Volume.fromConfigMap(this, 'ConfigVolume', this.configMap, { name: 'config' }), { readOnly: true });
+    if (this.jwksConfigMap) {
+      container.mount(ENVOY_PATHS.jwks, kplus.Volume.fromConfigMap(this, 'JwksVolume', this.jwksConfigMap, { name: 'jwks' }), { readOnly: true });
+    }
+    container.mount(ENVOY_PATHS.tls, kplus.Volume.fromSecret(this, 'TlsVolume', tls, { name: 'tls' }), { readOnly: true });
+    container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'TmpVolume', 'tmp'));
+    // cdk8s-plus-27 cannot drop capabilities or set the seccomp profile.
+    ApiObject.of(this.deployment).addJsonPatch(
+      JsonPatch.add('/spec/template/spec/containers/0/securityContext/capabilities', { drop: ['ALL'] }),
+      JsonPatch.add('/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }),
+    );
+
+    this.service = this.deployment.exposeViaService({
+      serviceType: KPLUS_SERVICE_TYPE[serviceType],
+      ports: [{ port, targetPort: port, name: 'https' }],
+    });
+  }
+}
+
+function corsSpec(ctx: string, cors: EnvoyCorsOptions) {
+  const origins = cors.allowOrigins;
+  if (!Array.isArray(origins) || origins.length === 0) {
+    fail(ctx, 'cors.allowOrigins', origins, 'at least one origin such as "https://app.example.com"');
+  }
+  origins.forEach((o, i) => {
+    let ok = false;
+    try {
+      const u = new URL(o);
+      ok = (u.protocol === 'https:' || u.protocol === 'http:') && u.origin === o;
+    } catch {
+      ok = false;
+    }
+    if (!ok) {
+      fail(ctx, `cors.allowOrigins[${i}]`, o, 'an origin: scheme, host and optional port, no path ("https://app.example.com")');
+    }
+  });
+  const methods = cors.allowMethods ?? ['GET', 'POST', 'OPTIONS'];
+  methods.forEach((m, i) => {
+    if (!/^[A-Z]+$/.test(m)) {
+      fail(ctx, `cors.allowMethods[${i}]`, m, 'an uppercase HTTP method');
+    }
+  });
+  const headers = cors.allowHeaders ?? DEFAULT_CORS_HEADERS;
+  headers.forEach((h, i) => {
+    if (!/^[a-z0-9-]+$/.test(h)) {
+      fail(ctx, `cors.allowHeaders[${i}]`, h, 'a lowercase header name');
+    }
+  });
+  return {
+    allowOrigins: [...origins].sort(),
+    allowMethods: [...methods],
+    allowHeaders: [...headers],
+    exposeHeaders: ['grpc-message', 'grpc-status'],
+    maxAgeSeconds: checkDuration(ctx, 'cors.maxAge', cors.maxAge ?? Duration.hours(24), { min: Duration.seconds(1) }).toSeconds(),
+  };
+}

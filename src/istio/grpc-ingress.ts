@@ -424,13 +424,19 @@ function basicAuthPluginConfig(ctx: string, auth: IstioBasicAuthOptions, hosts: 
   if (realm !== undefined && (typeof realm !== 'string' || realm.length === 0 || /["\\\r\n]/.test(realm))) {
     fail(ctx, 'basicAuth.realm', realm, 'a non-empty realm without quotes, backslashes or line breaks');
   }
+  const wildcard = hosts.find(h => h.startsWith('*.'));
+  if (wildcard !== undefined) {
+    fail(ctx, 'hosts', wildcard,
+      'host names without wildcards with basicAuth: the plugin matches a wildcard host only as a suffix, so "host:port" would skip authentication');
+  }
   return {
     realm,
     basic_auth_rules: [{
       prefix,
       request_methods: [...new Set(methods)].sort(),
       credentials: encoded,
-      hosts: [...hosts],
+      // Each host also as `host:*` (a prefix match): a Host header with a port must not skip the rule.
+      hosts: hosts.flatMap(h => [h, `${h}:*`]),
     }],
   };
 }

@@ -122,7 +122,7 @@ describe('route options', () => {
 
 describe('basic auth', () => {
   const { docs } = build({
-    hosts: ['ml.example.com', '*.models.example.com'],
+    hosts: ['ml.example.com', 'api.models.example.com'],
     basicAuth: { credentials: [{ username: 'zed', password: 'pw:with:colons' }, { username: 'amy', password: 'secret-1' }], realm: 'models' },
   });
   const plugin = oneOf(docs, 'WasmPlugin');
@@ -144,7 +144,8 @@ describe('basic auth', () => {
     expect(rules).toHaveLength(1);
     expect(rules[0].prefix).toBe('/');
     expect(rules[0].request_methods).toEqual(['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'TRACE']);
-    expect(rules[0].hosts).toEqual(['ml.example.com', '*.models.example.com']);
+    // with any port too: a request for "ml.example.com:443" must not skip authentication
+    expect(rules[0].hosts).toEqual(['ml.example.com', 'ml.example.com:*', 'api.models.example.com', 'api.models.example.com:*']);
     const decoded = rules[0].credentials.map((c: string) => Buffer.from(c, 'base64').toString('utf8'));
     expect(decoded).toEqual(['amy:secret-1', 'zed:pw:with:colons']);
     // only the plugin's encoded form, never the plain "user:password" text
@@ -216,6 +217,8 @@ describe('bad input', () => {
     ['fails methods without POST', { basicAuth: { credentials: cred, methods: ['GET'] } }, /invalid basicAuth.methods \["GET"\]: expected a list that includes POST/],
     ['fails a path matcher not starting with /', { basicAuth: { credentials: cred, pathPrefix: 'v1' } }, 'invalid basicAuth.pathPrefix "v1": expected a path starting with "/"'],
     ['fails a malformed sha256', { basicAuth: { credentials: cred, pluginSha256: 'ABC' } }, 'invalid basicAuth.pluginSha256 "ABC": expected 64 lowercase hexadecimal digits'],
+    ['fails basic auth on a wildcard host', { hosts: ['*.example.com'], basicAuth: { credentials: cred } },
+      'invalid hosts "*.example.com": expected host names without wildcards with basicAuth'],
     ['fails a plugin URL scheme', { basicAuth: { credentials: cred, pluginUrl: 'http://example.com/p.wasm' } }, 'invalid basicAuth.pluginUrl "http://example.com/p.wasm"'],
     ['fails JWT with an empty issuer', { jwt: { issuer: '', jwksUri: 'https://x.example.com/jwks' } }, 'invalid jwt.issuer "": expected a non-empty string'],
     ['fails a non-https JWKS URI', { jwt: { issuer: 'i', jwksUri: 'http://x.example.com/jwks' } }, 'invalid jwt.jwksUri "http://x.example.com/jwks": expected an https:// URL'],

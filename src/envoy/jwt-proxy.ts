@@ -1,9 +1,8 @@
 import { ApiObject, Chart, Duration, JsonPatch, Size, Yaml } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import {
-  checkDnsSubdomain, checkDuration, checkInteger, checkNonEmpty, checkPort, contextOf, fail,
-} from '../_validate';
+import { checkDnsSubdomain, checkDuration, checkInteger, checkPort, contextOf, fail } from '../_validate';
+import { checkJwtIssuer } from '../auth/_jwt-issuer';
 import { JsonWebKeySet } from '../auth/jwks';
 import { Backend } from '../backend';
 import { ADMIN_PORT, buildBootstrap, ENVOY_PATHS, HEALTH_PORT } from './bootstrap';
@@ -258,33 +257,7 @@ export class EnvoyJwtProxy extends Construct {
     });
 
     const jwt = props.jwt;
-    if (jwt === null || typeof jwt !== 'object') {
-      fail(ctx, 'jwt', jwt, 'the issuer and its keys');
-    }
-    checkNonEmpty(ctx, 'jwt.issuer', jwt.issuer);
-    if ((jwt.jwks === undefined) === (jwt.jwksUri === undefined)) {
-      fail(ctx, 'jwt.jwksUri', jwt.jwksUri, 'exactly one of jwt.jwks and jwt.jwksUri');
-    }
-    if (jwt.jwks !== undefined && !(jwt.jwks instanceof JsonWebKeySet)) {
-      fail(ctx, 'jwt.jwks', jwt.jwks, 'a JsonWebKeySet');
-    }
-    let jwksUri: URL | undefined;
-    if (jwt.jwksUri !== undefined) {
-      try {
-        jwksUri = new URL(jwt.jwksUri);
-      } catch {
-        jwksUri = undefined;
-      }
-      if (!jwksUri || jwksUri.protocol !== 'https:' || jwksUri.username || jwksUri.password) {
-        fail(ctx, 'jwt.jwksUri', jwt.jwksUri, 'an https:// URL without credentials');
-      }
-    }
-    if (jwt.audiences !== undefined) {
-      if (!Array.isArray(jwt.audiences) || jwt.audiences.length === 0) {
-        fail(ctx, 'jwt.audiences', jwt.audiences, 'a non-empty list, or no list to skip the audience check');
-      }
-      jwt.audiences.forEach((a, i) => checkNonEmpty(ctx, `jwt.audiences[${i}]`, a));
-    }
+    const issuer = checkJwtIssuer(ctx, 'jwt', jwt);
     const cacheSeconds = checkDuration(ctx, 'jwt.jwksCacheDuration', jwt.jwksCacheDuration ?? Duration.minutes(5), { min: Duration.seconds(1) }).toSeconds();
     const cors = props.cors === undefined ? undefined : corsSpec(ctx, props.cors);
     const routeTimeoutSeconds = props.routeTimeout === undefined ? undefined
@@ -296,10 +269,10 @@ export class EnvoyJwtProxy extends Construct {
       backendHost: props.backend.fqdn(namespace),
       backendPort: props.backend.port,
       http2Backend: protocol === EnvoyBackendProtocol.GRPC,
-      issuer: jwt.issuer,
-      audiences: jwt.audiences ? [...jwt.audiences].sort() : undefined,
-      localJwks: jwt.jwks !== undefined,
-      jwksUri,
+      issuer: issuer.issuer,
+      audiences: issuer.audiences,
+      localJwks: issuer.jwks !== undefined,
+      jwksUri: issuer.jwksUri,
       jwksCacheSeconds: cacheSeconds,
       forwardToken: jwt.forwardToken ?? false,
       unauthenticatedPrefixes: [...new Set(unauthenticated)].sort(),
@@ -309,8 +282,8 @@ export class EnvoyJwtProxy extends Construct {
     })));
 
     this.configMap = new kplus.ConfigMap(this, 'Config', { data: { 'envoy.yaml': Yaml.stringify(this._bootstrap) } });
-    if (jwt.jwks !== undefined) {
-      this.jwksConfigMap = new kplus.ConfigMap(this, 'Jwks', { data: { 'jwks.json': jwt.jwks.toJson() } });
+    if (issuer.jwks !== undefined) {
+      this.jwksConfigMap = new kplus.ConfigMap(this, 'Jwks', { data: { 'jwks.json': issuer.jwks.toJson() } });
     }
     const tls = kplus.Secret.fromSecretName(this, 'TlsSecret', props.tlsSecretName);
 

@@ -1,48 +1,17 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import * as security from '../../imports/security.istio.io';
-import { checkNonEmpty, fail } from '../_validate';
 import { IstioJwtOptions } from './jwt-options';
-import { JsonWebKeySet } from '../auth/jwks';
+import * as security from '../../imports/security.istio.io';
+import { checkJwtIssuer } from '../auth/_jwt-issuer';
 
 /** Checks JWT options; returns the jwtRules entry of a RequestAuthentication. */
 export function jwtRule(ctx: string, prop: string, jwt: IstioJwtOptions): security.RequestAuthenticationSpecJwtRules {
-  if (jwt === null || typeof jwt !== 'object') {
-    fail(ctx, prop, jwt, 'JWT options with an issuer and a JWKS source');
-  }
-  checkNonEmpty(ctx, `${prop}.issuer`, jwt.issuer);
-  const hasUri = jwt.jwksUri !== undefined;
-  const hasKeys = jwt.jwks !== undefined;
-  if (hasUri === hasKeys) {
-    fail(ctx, `${prop}.jwksUri`, jwt.jwksUri, `exactly one of ${prop}.jwksUri and ${prop}.jwks`);
-  }
-  if (hasUri) {
-    let ok = false;
-    try {
-      const url = new URL(jwt.jwksUri!);
-      ok = url.protocol === 'https:' && url.hostname.length > 0 && !url.username && !url.password;
-    } catch {
-      ok = false;
-    }
-    if (!ok) {
-      fail(ctx, `${prop}.jwksUri`, jwt.jwksUri, 'an https:// URL without credentials, such as "https://issuer.example.com/.well-known/jwks.json"');
-    }
-  }
-  if (hasKeys && !(jwt.jwks instanceof JsonWebKeySet)) {
-    fail(ctx, `${prop}.jwks`, jwt.jwks, 'a JsonWebKeySet');
-  }
-  const audiences = jwt.audiences;
-  if (audiences !== undefined) {
-    if (!Array.isArray(audiences) || audiences.length === 0) {
-      fail(ctx, `${prop}.audiences`, audiences, 'a non-empty list, or no list to skip the audience check');
-    }
-    audiences.forEach((a, i) => checkNonEmpty(ctx, `${prop}.audiences[${i}]`, a));
-  }
+  const checked = checkJwtIssuer(ctx, prop, jwt);
   return {
-    issuer: jwt.issuer,
+    issuer: checked.issuer,
     jwksUri: jwt.jwksUri,
-    jwks: hasKeys ? jwt.jwks!.toJson() : undefined,
-    audiences: audiences ? [...audiences].sort() : undefined,
+    jwks: checked.jwks?.toJson(),
+    audiences: checked.audiences,
     forwardOriginalToken: jwt.forwardOriginalToken ?? false,
   };
 }

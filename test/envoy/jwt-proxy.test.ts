@@ -196,8 +196,8 @@ describe('options', () => {
 describe('bad input', () => {
   const cases: [string, Partial<EnvoyJwtProxyProps>, string | RegExp][] = [
     ['fails an empty issuer', { jwt: { issuer: '', jwks } }, 'EnvoyJwtProxy test/proxy: invalid jwt.issuer "": expected a non-empty string'],
-    ['fails no JWKS source', { jwt: { issuer: ISSUER } }, 'invalid jwt.jwksUri undefined: expected exactly one of jwt.jwks and jwt.jwksUri'],
-    ['fails two JWKS sources', { jwt: { issuer: ISSUER, jwks, jwksUri: 'https://x.example.com/jwks' } }, /expected exactly one of jwt.jwks and jwt.jwksUri/],
+    ['fails no JWKS source', { jwt: { issuer: ISSUER } }, 'invalid jwt.jwksUri undefined: expected exactly one of jwt.jwksUri and jwt.jwks'],
+    ['fails two JWKS sources', { jwt: { issuer: ISSUER, jwks, jwksUri: 'https://x.example.com/jwks' } }, /expected exactly one of jwt.jwksUri and jwt.jwks/],
     ['fails a JWKS URI that is not https', { jwt: { issuer: ISSUER, jwksUri: 'http://x.example.com/jwks' } }, 'invalid jwt.jwksUri "http://x.example.com/jwks": expected an https:// URL'],
     ['fails a port out of range', { port: 70000 }, 'invalid port 70000: expected a port number'],
     ['fails the admin port', { port: 9901 }, 'invalid port 9901: expected a port other than 9901 (admin) and 8001 (health)'],

@@ -1,0 +1,54 @@
+import { checkNonEmpty, fail } from '../_validate';
+import { JsonWebKeySet } from './jwks';
+
+/** A JWT issuer as the Istio and Envoy constructs take it. */
+export interface JwtIssuerInput {
+  readonly issuer: string;
+  readonly jwks?: JsonWebKeySet;
+  readonly jwksUri?: string;
+  readonly audiences?: string[];
+}
+
+/** The same, checked: exactly one key source, an https JWKS URL, audiences sorted. */
+export interface CheckedJwtIssuer {
+  readonly issuer: string;
+  readonly jwks?: JsonWebKeySet;
+  readonly jwksUri?: URL;
+  readonly audiences?: string[];
+}
+
+/**
+ * Checks an issuer, its key source (exactly one of `jwks` and `jwksUri`, the URL https
+ * without credentials) and its audiences. `prop` is the props path, such as `jwt`.
+ */
+export function checkJwtIssuer(ctx: string, prop: string, jwt: JwtIssuerInput): CheckedJwtIssuer {
+  if (jwt === null || typeof jwt !== 'object') {
+    fail(ctx, prop, jwt, 'JWT options with an issuer and a JWKS source');
+  }
+  checkNonEmpty(ctx, `${prop}.issuer`, jwt.issuer);
+  if ((jwt.jwks === undefined) === (jwt.jwksUri === undefined)) {
+    fail(ctx, `${prop}.jwksUri`, jwt.jwksUri, `exactly one of ${prop}.jwksUri and ${prop}.jwks`);
+  }
+  if (jwt.jwks !== undefined && !(jwt.jwks instanceof JsonWebKeySet)) {
+    fail(ctx, `${prop}.jwks`, jwt.jwks, 'a JsonWebKeySet');
+  }
+  let jwksUri: URL | undefined;
+  if (jwt.jwksUri !== undefined) {
+    try {
+      jwksUri = new URL(jwt.jwksUri);
+    } catch {
+      jwksUri = undefined;
+    }
+    if (!jwksUri || jwksUri.protocol !== 'https:' || !jwksUri.hostname || jwksUri.username || jwksUri.password) {
+      fail(ctx, `${prop}.jwksUri`, jwt.jwksUri, 'an https:// URL without credentials, such as "https://issuer.example.com/.well-known/jwks.json"');
+    }
+  }
+  const audiences = jwt.audiences;
+  if (audiences !== undefined) {
+    if (!Array.isArray(audiences) || audiences.length === 0) {
+      fail(ctx, `${prop}.audiences`, audiences, 'a non-empty list, or no list to skip the audience check');
+    }
+    audiences.forEach((a, i) => checkNonEmpty(ctx, `${prop}.audiences[${i}]`, a));
+  }
+  return { issuer: jwt.issuer, jwks: jwt.jwks, jwksUri, audiences: audiences ? [...audiences].sort() : undefined };
+}

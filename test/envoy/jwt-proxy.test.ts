@@ -46,6 +46,16 @@ describe('defaults (local JWKS, gRPC backend)', () => {
     expect(JSON.stringify(bootstrap)).toContain('type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication');
   });
 
+  test('every cluster a route or the JWKS provider names exists', () => {
+    const clusters = new Set(bootstrap.static_resources.clusters.map((c: any) => c.name));
+    const routeClusters = hcm(bootstrap).route_config.virtual_hosts.flatMap((v: any) => v.routes.map((r: any) => r.route?.cluster)).filter(Boolean);
+    expect(routeClusters).toEqual(['backend']);
+    routeClusters.forEach((c: string) => expect(clusters.has(c)).toBe(true));
+    const remote = build({ jwt: { issuer: ISSUER, jwksUri: 'https://issuer.example.com/jwks' } }).bootstrap;
+    const jwksCluster = jwtConfig(remote).providers.issuer.remote_jwks.http_uri.cluster;
+    expect(remote.static_resources.clusters.map((c: any) => c.name)).toContain(jwksCluster);
+  });
+
   test('the exposed bootstrap is the one in the ConfigMap, and a copy', () => {
     expect(proxy.bootstrap).toEqual(bootstrap);
     proxy.bootstrap.admin = 'changed';

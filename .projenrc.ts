@@ -83,6 +83,12 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   },
 });
 
+// `build` packs the npm tarball only. Python, Java, .NET and Go packages need those languages'
+// registries (`npx projen package-all` on a release machine); CI proves the API in every language
+// with `jsii-pacmak --code-only`.
+project.packageTask.reset();
+project.packageTask.spawn(project.tasks.tryFind('package:js')!);
+
 // CRD bindings: see projenrc/crd-sources.ts for the files, versions and upstream sources.
 project.addTask('import', {
   description: 'Regenerate imports/ from the CRD files (CRDS_DIR, default ../shared/crds) with cdk8s import',

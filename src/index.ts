@@ -11,3 +11,4 @@ export * from './istio/external-authorization';
 export * from './kserve/inference-service';
 export * from './kserve/local-gateway';
 export * from './envoy/jwt-proxy';
+export * from './gateway-api/grpc-ingress';

@@ -2,6 +2,7 @@ import { ApiObject, Chart, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as extensions from '../../imports/extensions.istio.io';
 import * as networking from '../../imports/networking.istio.io';
+import { checkGrpcPort } from '../_grpc';
 import {
   checkDnsLabel, checkDuration, checkHostnames, checkInteger, contextOf, fail, protoDuration, REDACTED,
 } from '../_validate';
@@ -188,7 +189,6 @@ const RETRY_ON = new Set([
   'refused-stream', 'retriable-status-codes', 'retriable-headers', 'http3-post-connect-failure',
   'cancelled', 'deadline-exceeded', 'internal', 'resource-exhausted', 'unavailable',
 ]);
-const GRPC_PORT_NAME = /^grpc(-.*)?$/;
 
 /**
  * A gRPC model server behind the Istio ingress gateway, with TLS at the load balancer or at
@@ -310,21 +310,6 @@ export class IstioGrpcIngress extends Construct {
       this.requestAuthentication = jwt.requestAuthentication;
       this.jwtDenyPolicy = jwt.denyPolicy;
     }
-  }
-}
-
-function checkGrpcPort(ctx: string, backend: Backend): void {
-  const name = backend.portName;
-  const app = backend.appProtocol;
-  const named = name !== undefined && GRPC_PORT_NAME.test(name);
-  const declared = app !== undefined && app.toLowerCase() === 'grpc';
-  if (named || declared) {
-    return;
-  }
-  if (backend.service !== undefined || name !== undefined || app !== undefined) {
-    fail(ctx, 'backend', `${backend.serviceName}:${backend.port} (port name ${name === undefined ? 'unset' : JSON.stringify(name)})`,
-      'a Service port named "grpc" or "grpc-<suffix>" (or with appProtocol grpc): otherwise Istio forwards HTTP/1.1 and gRPC fails; ' +
-      'name it when you create the Service, for example ports: [{ port: 8500, name: "grpc" }]');
   }
 }
 

@@ -188,7 +188,7 @@ export class GatewayApiGrpcIngress extends Construct {
         metadata: {},
         spec: {
           gatewayClassName: className,
-          infrastructure: annotations ? { annotations: Object.fromEntries(Object.entries(annotations).sort(([a], [b]) => a.localeCompare(b))) } : undefined,
+          infrastructure: annotations ? { annotations: sortedMap(annotations) } : undefined,
           listeners,
         },
       });
@@ -202,7 +202,10 @@ export class GatewayApiGrpcIngress extends Construct {
             rules: [{
               filters: [{
                 type: gwapi.HttpRouteSpecRulesFiltersType.REQUEST_REDIRECT,
-                requestRedirect: { scheme: gwapi.HttpRouteSpecRulesFiltersRequestRedirectScheme.HTTPS, statusCode: gwapi.HttpRouteSpecRulesFiltersRequestRedirectStatusCode.VALUE_301 },
+                requestRedirect: {
+                  scheme: gwapi.HttpRouteSpecRulesFiltersRequestRedirectScheme.HTTPS,
+                  statusCode: gwapi.HttpRouteSpecRulesFiltersRequestRedirectStatusCode.VALUE_301,
+                },
               }],
             }],
           },
@@ -219,4 +222,8 @@ export class GatewayApiGrpcIngress extends Construct {
       },
     });
   }
+}
+
+function sortedMap(map: { [key: string]: string }): { [key: string]: string } {
+  return Object.fromEntries(Object.entries(map).sort(([a], [b]) => a.localeCompare(b)));
 }

@@ -1,6 +1,7 @@
 import { ApiObject, Chart, Duration, JsonPatch, Size, Yaml } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { checkBackend } from '../_backend-checks';
 import { checkDnsSubdomain, checkDuration, checkInteger, checkPort, contextOf, fail } from '../_validate';
 import { checkJwtIssuer } from '../auth/_jwt-issuer';
 import { JsonWebKeySet } from '../auth/jwks';
@@ -225,9 +226,7 @@ export class EnvoyJwtProxy extends Construct {
   constructor(scope: Construct, id: string, props: EnvoyJwtProxyProps) {
     super(scope, id);
     const ctx = contextOf(this, CLASS);
-    if (!(props.backend instanceof Backend)) {
-      fail(ctx, 'backend', props.backend, 'a Backend, from Backend.fromService or Backend.fromName');
-    }
+    checkBackend(ctx, props.backend);
     const port = checkPort(ctx, 'port', props.port ?? 8443);
     if (port === ADMIN_PORT || port === HEALTH_PORT) {
       fail(ctx, 'port', port, `a port other than ${ADMIN_PORT} (admin) and ${HEALTH_PORT} (health)`);

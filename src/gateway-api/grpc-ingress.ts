@@ -1,7 +1,7 @@
 import { ApiObject, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as gwapi from '../../imports/gateway.networking.k8s.io';
-import { checkGrpcPort } from '../_grpc';
+import { checkGrpcBackend } from '../_backend-checks';
 import { checkDnsLabel, checkDnsSubdomain, checkHostnames, contextOf, fail } from '../_validate';
 import { Backend } from '../backend';
 
@@ -129,10 +129,7 @@ export class GatewayApiGrpcIngress extends Construct {
     super(scope, id);
     const ctx = contextOf(this, CLASS);
     const hosts = checkHostnames(ctx, 'hosts', props.hosts, { wildcard: true });
-    if (!(props.backend instanceof Backend)) {
-      fail(ctx, 'backend', props.backend, 'a Backend, from Backend.fromService or Backend.fromName');
-    }
-    checkGrpcPort(ctx, props.backend);
+    checkGrpcBackend(ctx, props.backend);
     const namespace = Chart.of(this).namespace;
     if (props.backend.namespace !== undefined && props.backend.namespace !== namespace) {
       fail(ctx, 'backend', `${props.backend.namespace}/${props.backend.serviceName}`,

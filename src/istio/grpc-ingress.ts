@@ -2,7 +2,7 @@ import { ApiObject, Chart, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as extensions from '../../imports/extensions.istio.io';
 import * as networking from '../../imports/networking.istio.io';
-import { checkGrpcPort } from '../_grpc';
+import { checkGrpcBackend } from '../_backend-checks';
 import {
   checkDnsLabel, checkDuration, checkHostnames, checkInteger, contextOf, fail, protoDuration, REDACTED,
 } from '../_validate';
@@ -238,10 +238,7 @@ export class IstioGrpcIngress extends Construct {
     super(scope, id);
     const ctx = contextOf(this, CLASS);
     const hosts = checkHostnames(ctx, 'hosts', props.hosts, { wildcard: true });
-    if (!(props.backend instanceof Backend)) {
-      fail(ctx, 'backend', props.backend, 'a Backend, from Backend.fromService or Backend.fromName');
-    }
-    checkGrpcPort(ctx, props.backend);
+    checkGrpcBackend(ctx, props.backend);
     const selector = checkSelector(ctx, props.gatewaySelector ?? { istio: 'ingressgateway' });
     const gatewayNamespace = checkDnsLabel(ctx, 'gatewayNamespace', props.gatewayNamespace ?? 'istio-system');
     const namespace = Chart.of(this).namespace;

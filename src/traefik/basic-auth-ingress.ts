@@ -2,6 +2,7 @@ import { ApiObject, Chart, Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import * as traefik from '../../imports/traefik.io';
+import { checkBackend } from '../_backend-checks';
 import { checkDnsLabel, checkHostname, contextOf, fail } from '../_validate';
 import { BasicAuthUser } from '../auth/basic-auth-user';
 import { Backend } from '../backend';
@@ -155,9 +156,7 @@ export class TraefikBasicAuthIngress extends Construct {
     super(scope, id);
     const ctx = this.ctx = contextOf(this, CLASS);
     const host = checkHostname(ctx, 'host', props.host);
-    if (!(props.backend instanceof Backend)) {
-      fail(ctx, 'backend', props.backend, 'a Backend, from Backend.fromService or Backend.fromName');
-    }
+    checkBackend(ctx, props.backend);
     if (!(props.tls instanceof TraefikTls)) {
       fail(ctx, 'tls', props.tls,
         'TraefikTls.certResolver(name) or TraefikTls.fromSecret(name); basic auth over plain HTTP needs the explicit TraefikTls.insecurePlainHttp()');

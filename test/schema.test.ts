@@ -109,6 +109,12 @@ describe('core kinds', () => {
     const svc = { apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec: { ports: [{ name: 'http' }] } };
     expect(errorsOf(svc)).toEqual([expect.stringMatching(/\/spec\/ports\/0.*port/)]);
   });
+  test('a sub-type is not a kind; group-named client models are found (events.k8s.io/v1 Event)', () => {
+    expect(errorsOf({ apiVersion: 'apps/v1', kind: 'DeploymentSpec', metadata: { name: 'x' } })).toEqual(['no schema for apps/v1/DeploymentSpec']);
+    const event = { apiVersion: 'events.k8s.io/v1', kind: 'Event', metadata: { name: 'e' }, eventTime: '2026-01-01T00:00:00.000000Z', note: 'n' };
+    expect(errorsOf(event)).toEqual([]);
+    expect(errorsOf({ ...event, notes: 'x' })).toEqual(['/: unknown field "notes"']);
+  });
   test('a kind nobody knows is a failure, not a pass', () => {
     expect(errorsOf({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } })).toEqual([expect.stringMatching(/no schema for example.com\/v1\/Widget/)]);
   });

@@ -31,7 +31,7 @@ async function clientModel(name) {
   return classCache.get(name);
 }
 
-const PRIMITIVES = new Set(['string', 'number', 'boolean', 'Date', 'any', 'object', 'IntOrString']);
+const PRIMITIVES = new Set(['string', 'number', 'boolean', 'Date', 'V1MicroTime', 'any', 'object', 'IntOrString']);
 
 // Fields the schema does not declare, found by walking the client's attribute type map.
 async function unknownFields(value, type, path, errors) {
@@ -87,8 +87,19 @@ async function validate(doc) {
   } catch {
     Model = undefined;
   }
-  const clientName = `${version[0].toUpperCase()}${version.slice(1)}${kind}`;
-  const cls = await clientModel(clientName);
+  // Only top-level kinds: a sub-type such as apps/v1 DeploymentSpec is not an object kind.
+  if (Model && (Model.apiVersion !== apiVersion || Model.kind !== kind)) {
+    Model = undefined;
+  }
+  // The client names clashing kinds after their group (CoreV1Event, EventsV1Event), others not (V1Deployment).
+  const ver = `${version[0].toUpperCase()}${version.slice(1)}`;
+  const groupPrefix = (group || 'core').split('.')[0].replace(/^./, c => c.toUpperCase());
+  let clientName = `${groupPrefix}${ver}${kind}`;
+  let cls = await clientModel(clientName);
+  if (!cls) {
+    clientName = `${ver}${kind}`;
+    cls = await clientModel(clientName);
+  }
   if (!Model || !cls) {
     return [`no schema for ${apiVersion}/${kind}`];
   }

@@ -91,7 +91,7 @@ project.packageTask.spawn(project.tasks.tryFind('package:js')!);
 
 // CRD bindings: see projenrc/crd-sources.ts for the files, versions and upstream sources.
 project.addTask('import', {
-  description: 'Regenerate imports/ from the CRD files (CRDS_DIR, default ../shared/crds) with cdk8s import',
+  description: 'Regenerate imports/ from the CRD files (CRDS_DIR, default imports/crds) with cdk8s import',
   exec: 'ts-node --project projenrc/tsconfig.json projenrc/import-crds.ts',
 });
 

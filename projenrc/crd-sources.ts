@@ -4,7 +4,7 @@
  * written from it, so the project always says where its generated types come from.
  */
 export interface CrdSource {
-  /** File under the CRD folder (`CRDS_DIR`, default `../shared/crds`). */
+  /** File under the CRD folder (`CRDS_DIR`, default `imports/crds`). */
   readonly file: string;
   /** API group; `cdk8s import` writes one module per group: `imports/<group>.ts`. */
   readonly group: string;

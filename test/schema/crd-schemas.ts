@@ -1,6 +1,6 @@
 /**
  * Validates custom resources against the `openAPIV3Schema` of their apiVersion in the upstream
- * CRD files (`CRDS_DIR`, default `../shared/crds`), the way the API server does with strict
+ * CRD files (`CRDS_DIR`, default `imports/crds`), the way the API server does with strict
  * field validation:
  *
  * - a field the schema does not declare is an error (unless the schema node has
@@ -17,7 +17,7 @@ import Ajv, { ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import * as YAML from 'yaml';
 
-export const CRDS_DIR = path.resolve(__dirname, '..', '..', process.env.CRDS_DIR ?? '../shared/crds');
+export const CRDS_DIR = path.resolve(__dirname, '..', '..', process.env.CRDS_DIR ?? 'imports/crds');
 
 interface CrdVersion {
   readonly name: string;
@@ -37,7 +37,7 @@ const validators = new Map<string, ValidateFunction>();
 /** The CRD file for an API group: `<CRDS_DIR>/<anything>/<group>.yaml`. */
 function fileForGroup(group: string): string | undefined {
   if (!fs.existsSync(CRDS_DIR)) {
-    throw new Error(`CRD folder ${CRDS_DIR} does not exist: put the shared folder beside the repository or set CRDS_DIR`);
+    throw new Error(`CRD folder ${CRDS_DIR} does not exist: the CRD files belong in imports/crds (CRDS_DIR overrides)`);
   }
   for (const dir of fs.readdirSync(CRDS_DIR).sort()) {
     const candidate = path.join(CRDS_DIR, dir, `${group}.yaml`);

@@ -1,12 +1,15 @@
 /**
  * Validates manifest files (multi-document YAML) from the command line:
  *
- *   ts-node --project test/tsconfig.json test/schema/cli.ts [--summary FILE] a.k8s.yaml ...
+ *   ts-node --project test/tsconfig.json test/schema/cli.ts [--summary FILE] a.k8s.yaml|DIR ...
+ *
+ * A directory stands for the `*.k8s.yaml` files in it (what `cdk8s synth` writes), in name order.
  *
  * Prints one line per document and exits non-zero if any is invalid or nothing was read.
  * With --summary, writes "<valid> <invalid>" to FILE.
  */
 import * as fs from 'fs';
+import * as path from 'path';
 import * as YAML from 'yaml';
 import { validateDocuments } from './index';
 
@@ -16,6 +19,8 @@ const files: string[] = [];
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--summary') {
     summary = args[++i];
+  } else if (fs.statSync(args[i]).isDirectory()) {
+    files.push(...fs.readdirSync(args[i]).filter(f => f.endsWith('.k8s.yaml')).sort().map(f => path.join(args[i], f)));
   } else {
     files.push(args[i]);
   }

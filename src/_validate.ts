@@ -193,3 +193,42 @@ export function protoDuration(value: Duration): string {
   const rest = ms % 1000;
   return rest === 0 ? `${seconds}s` : `${seconds}.${String(rest).padStart(3, '0').replace(/0+$/, '')}s`;
 }
+
+/** A boolean (JavaScript users can pass the string "false", which is truthy). */
+export function checkBoolean(ctx: Context, prop: string, value: boolean): boolean {
+  if (typeof value !== 'boolean') {
+    fail(ctx, prop, value, 'true or false (a boolean)');
+  }
+  return value;
+}
+
+/** Compares strings by UTF-16 code units: the same order in every locale. */
+export function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
+
+/** Kubernetes labels (at least one), as a map sorted by key. */
+export function checkLabels(ctx: Context, prop: string, labels: { [key: string]: string },
+  expected = 'at least one pod label, such as { app: "name" }'): { [key: string]: string } {
+  const entries = labels !== null && typeof labels === 'object' && !Array.isArray(labels) ? Object.entries(labels) : [];
+  if (entries.length === 0) {
+    fail(ctx, prop, labels, expected);
+  }
+  for (const [k, v] of entries) {
+    if (!LABEL_KEY.test(k) || k.length > 316 || typeof v !== 'string' || !LABEL_VALUE.test(v) || v.length > 63) {
+      fail(ctx, `${prop}.${k}`, v, 'a Kubernetes label key and value');
+    }
+  }
+  return Object.fromEntries(entries.sort(([a], [b]) => byCodeUnits(a, b)));
+}
+
+/** A list (an array: a single string is refused, not taken for a list of characters). */
+export function checkList<T>(ctx: Context, prop: string, value: T[]): T[] {
+  if (!Array.isArray(value)) {
+    fail(ctx, prop, value, 'a list');
+  }
+  return value;
+}

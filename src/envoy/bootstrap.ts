@@ -40,7 +40,14 @@ export interface BootstrapInput {
     readonly maxAgeSeconds: number;
   };
   readonly routeTimeoutSeconds?: number;
+  /** The container's memory limit: the overload manager keeps the heap below it. */
+  readonly memoryLimitBytes?: number;
 }
+
+/** Connections one proxy accepts at most (the overload manager refuses more). */
+export const MAX_CONNECTIONS = 10000;
+/** Buffer limit per connection, as Envoy's edge-proxy guide recommends. */
+const BUFFER_LIMIT = 32768;
 
 const PROVIDER = 'issuer';
 
@@ -67,12 +74,20 @@ function jwtAuthn(input: BootstrapInput) {
   return {
     '@type': `${T}.filters.http.jwt_authn.v3.JwtAuthentication`,
     'providers': { [PROVIDER]: provider },
-    // The first matching rule wins: listed prefixes need no token, everything else does.
+    // The first matching rule wins: listed prefixes need no token, everything else does. A
+    // prefix is a whole path segment: `/public` covers `/public` and `/public/...`, not
+    // `/public-admin` (`path_separated_prefix`; a prefix ending in "/" is one already).
+    // A path with a `;` parameter or a percent-escape left after normalization needs a token
+    // wherever it points: backends that read `/open/..;/admin` as `/admin` (Java servlet
+    // containers) or decode `%3B` would otherwise serve other paths without one.
     'rules': [
-      ...input.unauthenticatedPrefixes.map(prefix => ({ match: { prefix } })),
+      ...(input.unauthenticatedPrefixes.length > 0 ? [{ match: { safe_regex: { regex: '.*[;%].*' } }, requires: { provider_name: PROVIDER } }] : []),
+      ...input.unauthenticatedPrefixes.map(prefix => ({ match: prefix.endsWith('/') ? { prefix } : { path_separated_prefix: prefix } })),
       { match: { prefix: '/' }, requires: { provider_name: PROVIDER } },
     ],
-    'bypass_cors_preflight': input.cors !== undefined,
+    // The CORS filter answers every preflight itself (forward_not_matching_preflights: false):
+    // none reaches this filter, and one that did would need a token.
+    'bypass_cors_preflight': false,
   };
 }
 
@@ -112,12 +127,43 @@ function tlsCluster(name: string, host: string, port: number) {
   };
 }
 
+/**
+ * Refuse new connections above `MAX_CONNECTIONS` and, with a known memory limit, shrink the heap
+ * at 95% and stop accepting requests at 98% of 80% of it (the rest is for the process itself).
+ */
+function overloadManager(memoryLimitBytes: number | undefined) {
+  const monitors: any[] = [{
+    name: 'envoy.resource_monitors.global_downstream_max_connections',
+    typed_config: {
+      '@type': `${T}.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig`,
+      'max_active_downstream_connections': MAX_CONNECTIONS,
+    },
+  }];
+  const actions: any[] = [];
+  if (memoryLimitBytes !== undefined) {
+    monitors.push({
+      name: 'envoy.resource_monitors.fixed_heap',
+      typed_config: {
+        '@type': `${T}.resource_monitors.fixed_heap.v3.FixedHeapConfig`,
+        'max_heap_size_bytes': Math.floor(memoryLimitBytes * 0.8),
+      },
+    });
+    actions.push(
+      { name: 'envoy.overload_actions.shrink_heap', triggers: [{ name: 'envoy.resource_monitors.fixed_heap', threshold: { value: 0.95 } }] },
+      { name: 'envoy.overload_actions.stop_accepting_requests', triggers: [{ name: 'envoy.resource_monitors.fixed_heap', threshold: { value: 0.98 } }] },
+    );
+  }
+  return { refresh_interval: '0.25s', resource_monitors: monitors, actions: actions.length > 0 ? actions : undefined };
+}
+
 /** The bootstrap object. */
 export function buildBootstrap(input: BootstrapInput): any {
   const route: any = {
     cluster: 'backend',
-    // 0s: no route timeout (Envoy's default of 15 s cuts long inference calls).
+    // 0s: no route timeout (Envoy's default of 15 s cuts long inference calls), and no idle
+    // timeout once the request is routed (a model may compute for minutes without sending).
     timeout: `${input.routeTimeoutSeconds ?? 0}s`,
+    idle_timeout: `${input.routeTimeoutSeconds ?? 0}s`,
   };
   if (input.http2Backend) {
     route.max_stream_duration = { grpc_timeout_header_max: '0s' };
@@ -136,6 +182,9 @@ export function buildBootstrap(input: BootstrapInput): any {
         'allow_headers': input.cors.allowHeaders.join(','),
         'expose_headers': input.cors.exposeHeaders.join(','),
         'max_age': String(input.cors.maxAgeSeconds),
+        // Answer preflights from other origins here too (without CORS headers): by default Envoy
+        // forwards them, and jwt_authn lets preflights through.
+        'forward_not_matching_preflights': false,
       },
     };
   }
@@ -145,6 +194,7 @@ export function buildBootstrap(input: BootstrapInput): any {
     lb_policy: 'ROUND_ROBIN',
     dns_lookup_family: 'V4_ONLY',
     connect_timeout: '5s',
+    per_connection_buffer_limit_bytes: BUFFER_LIMIT,
     typed_extension_protocol_options: {
       'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
         '@type': `${T}.upstreams.http.v3.HttpProtocolOptions`,
@@ -162,12 +212,16 @@ export function buildBootstrap(input: BootstrapInput): any {
   }
   return {
     admin: { address: socket('127.0.0.1', ADMIN_PORT) },
+    overload_manager: overloadManager(input.memoryLimitBytes),
     static_resources: {
       listeners: [
         {
           name: 'https',
           address: socket('0.0.0.0', input.port),
+          per_connection_buffer_limit_bytes: BUFFER_LIMIT,
           filter_chains: [{
+            // A client that does not finish the TLS handshake in time is dropped.
+            transport_socket_connect_timeout: '10s',
             transport_socket: {
               name: 'envoy.transport_sockets.tls',
               typed_config: {
@@ -192,6 +246,17 @@ export function buildBootstrap(input: BootstrapInput): any {
                 'normalize_path': true,
                 'merge_slashes': true,
                 'path_with_escaped_slashes_action': 'UNESCAPE_AND_REDIRECT',
+                // Edge-proxy limits (Envoy's "Configuring Envoy as an edge proxy"), none of which
+                // cuts a long call: headers must arrive within 10 s; idle connections close after
+                // an hour; a stream idle before it is routed closes after 5 minutes.
+                'request_headers_timeout': '10s',
+                'stream_idle_timeout': '300s',
+                'common_http_protocol_options': { idle_timeout: '3600s', headers_with_underscores_action: 'DROP_HEADER' },
+                'http2_protocol_options': {
+                  max_concurrent_streams: 100,
+                  initial_stream_window_size: 65536,
+                  initial_connection_window_size: 1048576,
+                },
                 'route_config': { name: 'backend', virtual_hosts: [virtualHost] },
                 'http_filters': httpFilters(input),
               },

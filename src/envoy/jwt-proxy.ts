@@ -1,8 +1,9 @@
-import { ApiObject, Chart, Duration, JsonPatch, Size, Yaml } from 'cdk8s';
+import { ApiObject, Chart, Duration, JsonPatch, Size, SizeRoundingBehavior, Yaml } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { checkBackend } from '../_backend-checks';
-import { checkDnsSubdomain, checkDuration, checkInteger, checkPort, contextOf, fail } from '../_validate';
+import { isolateBackend } from '../_backend-isolation';
+import { checkBoolean, checkDnsSubdomain, checkDuration, checkInteger, checkPort, contextOf, fail } from '../_validate';
 import { checkJwtIssuer } from '../auth/_jwt-issuer';
 import { JsonWebKeySet } from '../auth/jwks';
 import { Backend } from '../backend';
@@ -32,11 +33,19 @@ export interface EnvoyJwtOptions {
   readonly issuer: string;
 
   /**
-   * Accepted audiences (`aud` claim).
+   * Accepted audiences (`aud` claim): a token must be for one of them. Required unless
+   * `acceptAnyAudience`: with no audiences Envoy checks none.
    *
-   * @default - the audience is not checked
+   * @default - none: only with `acceptAnyAudience`
    */
   readonly audiences?: string[];
+
+  /**
+   * Accept tokens of the issuer whatever their audience.
+   *
+   * @default false
+   */
+  readonly acceptAnyAudience?: boolean;
 
   /**
    * The issuer's public keys, written to a ConfigMap. Exactly one of `jwks` and `jwksUri`.
@@ -170,11 +179,21 @@ export interface EnvoyJwtProxyProps {
   readonly routeTimeout?: Duration;
 
   /**
-   * Resources of the proxy container.
+   * Resources of the proxy container. With a memory limit, Envoy's overload manager keeps its
+   * heap below 80% of it.
    *
    * @default - CPU 100m request / 1 limit, memory 128Mi request / 512Mi limit
    */
   readonly resources?: kplus.ContainerResources;
+
+  /**
+   * Write no NetworkPolicy for the backend. By default, for a backend from
+   * `Backend.fromService`, a NetworkPolicy admits only the proxy's pods to the backend's pods,
+   * so no other workload can call it without a token.
+   *
+   * @default false
+   */
+  readonly allowDirectBackendAccess?: boolean;
 }
 
 const CLASS = 'EnvoyJwtProxy';
@@ -221,6 +240,13 @@ export class EnvoyJwtProxy extends Construct {
   /** The proxy Service. */
   public readonly service: kplus.Service;
 
+  /**
+   * The NetworkPolicy that admits only the proxy's pods to the backend.
+   *
+   * @default - none with a backend from `Backend.fromName` or with `allowDirectBackendAccess`
+   */
+  public readonly backendNetworkPolicy?: ApiObject;
+
   private readonly _bootstrap: any;
 
   constructor(scope: Construct, id: string, props: EnvoyJwtProxyProps) {
@@ -262,6 +288,12 @@ export class EnvoyJwtProxy extends Construct {
     const routeTimeoutSeconds = props.routeTimeout === undefined ? undefined
       : checkDuration(ctx, 'routeTimeout', props.routeTimeout, { min: Duration.seconds(1) }).toSeconds();
 
+    const direct = checkBoolean(ctx, 'allowDirectBackendAccess', props.allowDirectBackendAccess ?? false);
+    const resources = props.resources ?? {
+      cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.units(1) },
+      memory: { request: Size.mebibytes(128), limit: Size.mebibytes(512) },
+    };
+    const memoryLimit = resources.memory?.limit;
     const namespace = Chart.of(this).namespace ?? 'default';
     this._bootstrap = JSON.parse(JSON.stringify(buildBootstrap({
       port,
@@ -278,6 +310,7 @@ export class EnvoyJwtProxy extends Construct {
       grpcWeb: props.grpcWeb ?? true,
       cors,
       routeTimeoutSeconds,
+      memoryLimitBytes: memoryLimit instanceof Size ? memoryLimit.toKibibytes({ rounding: SizeRoundingBehavior.FLOOR }) * 1024 : undefined,
     })));
 
     this.configMap = new kplus.ConfigMap(this, 'Config', { data: { 'envoy.yaml': Yaml.stringify(this._bootstrap) } });
@@ -300,10 +333,7 @@ export class EnvoyJwtProxy extends Construct {
       securityContext: {
         ensureNonRoot: true, user: 101, group: 101, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, privileged: false,
       },
-      resources: props.resources ?? {
-        cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.units(1) },
-        memory: { request: Size.mebibytes(128), limit: Size.mebibytes(512) },
-      },
+      resources,
       readiness: kplus.Probe.fromHttpGet('/ready', { port: HEALTH_PORT }),
       liveness: kplus.Probe.fromTcpSocket({ port: HEALTH_PORT }),
     });
@@ -323,6 +353,11 @@ export class EnvoyJwtProxy extends Construct {
       serviceType: KPLUS_SERVICE_TYPE[serviceType],
       ports: [{ port, targetPort: port, name: 'https' }],
     });
+    if (!direct) {
+      this.backendNetworkPolicy = isolateBackend(this, ctx, props.backend, {
+        peers: [{ namespace, labels: () => this.deployment.matchLabels }],
+      })?.networkPolicy;
+    }
   }
 }
 

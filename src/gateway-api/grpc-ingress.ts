@@ -2,8 +2,11 @@ import { ApiObject, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as gwapi from '../../imports/gateway.networking.k8s.io';
 import { checkGrpcBackend } from '../_backend-checks';
-import { checkDnsLabel, checkDnsSubdomain, checkHostnames, contextOf, fail } from '../_validate';
+import { isolateBackend } from '../_backend-isolation';
+import { byCodeUnits, checkBoolean, checkDnsLabel, checkDnsSubdomain, checkHostnames, contextOf, fail } from '../_validate';
 import { Backend } from '../backend';
+import { jwtRule, requireJwt } from '../istio/_jwt';
+import { IstioJwtOptions } from '../istio/jwt-options';
 
 /**
  * Where TLS ends for a Gateway API gateway.
@@ -94,6 +97,45 @@ export interface GatewayApiGrpcIngressProps {
    * @default true (for a created Gateway)
    */
   readonly httpsRedirect?: boolean;
+
+  /**
+   * Require a valid JWT from this issuer for every request to the hosts, with Istio's
+   * RequestAuthentication and a DENY AuthorizationPolicy attached to the Gateway (`targetRefs`,
+   * Istio 1.22 and later). The Gateway must be implemented by Istio (class `istio`). Not with
+   * wildcard hosts: the route cannot refuse a Host header with an unexpected port, which
+   * Istio's DENY rule would not match.
+   *
+   * @default - none: only with `allowUnauthenticated`
+   */
+  readonly jwt?: IstioJwtOptions;
+
+  /**
+   * Confirms that the JWT rules apply to every route of the existing Gateway: Istio checks every
+   * bearer token that reaches the Gateway against the issuers its RequestAuthentications list,
+   * so a request with a token of another issuer gets 401, whichever route it is for. Required
+   * with `jwt` and `existingGateway` (a created Gateway serves only these hosts).
+   *
+   * @default false
+   */
+  readonly acknowledgeGatewayWideJwt?: boolean;
+
+  /**
+   * Route to the backend without any authentication: anyone who reaches the gateway can call
+   * it. Without `jwt`, this must be true.
+   *
+   * @default false
+   */
+  readonly allowUnauthenticated?: boolean;
+
+  /**
+   * Write no NetworkPolicy and no AuthorizationPolicy for the backend's pods. By default, for a
+   * backend from `Backend.fromService`, only the Gateway's pods may reach the backend (a
+   * NetworkPolicy on the label `gateway.networking.k8s.io/gateway-name`) and, in the mesh, only
+   * the Gateway's service account `<gateway>-istio` (an ALLOW AuthorizationPolicy).
+   *
+   * @default false
+   */
+  readonly allowDirectBackendAccess?: boolean;
 }
 
 const CLASS = 'GatewayApiGrpcIngress';
@@ -104,8 +146,8 @@ const CLASS = 'GatewayApiGrpcIngress';
  * fits where TLS ends, an HTTPRoute that redirects port 80 to HTTPS, and a GRPCRoute to the
  * backend.
  *
- * Authentication is not part of it: add an Istio RequestAuthentication and a DENY
- * AuthorizationPolicy for the gateway's pods (label `gateway.networking.k8s.io/gateway-name`).
+ * With `jwt`, Istio's RequestAuthentication and a DENY AuthorizationPolicy attached to the
+ * Gateway require a valid token for these hosts; without it, `allowUnauthenticated` must say so.
  */
 export class GatewayApiGrpcIngress extends Construct {
   /**
@@ -125,6 +167,34 @@ export class GatewayApiGrpcIngress extends Construct {
    */
   public readonly redirectRoute?: ApiObject;
 
+  /**
+   * The RequestAuthentication attached to the Gateway.
+   *
+   * @default - none without `jwt`
+   */
+  public readonly requestAuthentication?: ApiObject;
+
+  /**
+   * The DENY AuthorizationPolicy for requests to the hosts without a valid JWT.
+   *
+   * @default - none without `jwt`
+   */
+  public readonly jwtDenyPolicy?: ApiObject;
+
+  /**
+   * The NetworkPolicy that admits only the Gateway's pods to the backend.
+   *
+   * @default - none with a backend from `Backend.fromName` or with `allowDirectBackendAccess`
+   */
+  public readonly backendNetworkPolicy?: ApiObject;
+
+  /**
+   * The ALLOW AuthorizationPolicy on the backend's pods for the Gateway's identity.
+   *
+   * @default - none with a backend from `Backend.fromName` or with `allowDirectBackendAccess`
+   */
+  public readonly backendAuthorizationPolicy?: ApiObject;
+
   constructor(scope: Construct, id: string, props: GatewayApiGrpcIngressProps) {
     super(scope, id);
     const ctx = contextOf(this, CLASS);
@@ -136,7 +206,35 @@ export class GatewayApiGrpcIngress extends Construct {
         'a Service in the chart\'s namespace (a route to another namespace needs a ReferenceGrant there)');
     }
 
+    const open = checkBoolean(ctx, 'allowUnauthenticated', props.allowUnauthenticated ?? false);
+    const direct = checkBoolean(ctx, 'allowDirectBackendAccess', props.allowDirectBackendAccess ?? false);
+    if (props.jwt === undefined && !open) {
+      fail(ctx, 'jwt', undefined, 'jwt: without it, anyone who reaches the gateway can call the backend (allowUnauthenticated: true if that is intended)');
+    }
+    if (props.jwt !== undefined && open) {
+      fail(ctx, 'allowUnauthenticated', true, 'false (or unset) with jwt');
+    }
+    const rule = props.jwt === undefined ? undefined : jwtRule(ctx, 'jwt', props.jwt);
+    if (rule !== undefined) {
+      const wildcard = hosts.find(h => h.startsWith('*.'));
+      if (wildcard !== undefined) {
+        fail(ctx, 'hosts', wildcard,
+          'host names without wildcards with jwt: a route cannot refuse a Host header with another port, and Istio\'s DENY rule ' +
+          'matches a wildcard host only without a port or with a port it lists, so such a request would reach the backend without a token');
+      }
+      if (props.existingGateway !== undefined && props.acknowledgeGatewayWideJwt !== true) {
+        checkBoolean(ctx, 'acknowledgeGatewayWideJwt', props.acknowledgeGatewayWideJwt ?? false);
+        fail(ctx, 'acknowledgeGatewayWideJwt', props.acknowledgeGatewayWideJwt,
+          'true with jwt on an existing Gateway: the RequestAuthentication applies to every route of that Gateway, so a bearer token of an ' +
+          'issuer no RequestAuthentication there lists gets 401 for every app it serves');
+      }
+      if (props.existingGateway === undefined && (props.gatewayClassName ?? 'istio') !== 'istio') {
+        fail(ctx, 'gatewayClassName', props.gatewayClassName, '"istio" with jwt: the JWT policies are Istio\'s');
+      }
+    }
+
     let parent: gwapi.GrpcRouteSpecParentRefs;
+    let gateway: { namespace: string; name: string };
     if (props.existingGateway !== undefined) {
       const parts = typeof props.existingGateway === 'string' ? props.existingGateway.split('/') : [];
       if (parts.length !== 2 || !parts.every(p => /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(p))) {
@@ -149,6 +247,7 @@ export class GatewayApiGrpcIngress extends Construct {
       }
       const listener = checkDnsLabel(ctx, 'listenerName', props.listenerName ?? 'https');
       parent = { namespace: parts[0], name: parts[1], sectionName: listener };
+      gateway = { namespace: parts[0], name: parts[1] };
     } else {
       if (!(props.tls instanceof GatewayApiTls)) {
         fail(ctx, 'tls', props.tls, 'GatewayApiTls.atLoadBalancer() or GatewayApiTls.fromSecret(secretName)');
@@ -190,6 +289,10 @@ export class GatewayApiGrpcIngress extends Construct {
         },
       });
       parent = { name: this.gateway.name, sectionName: 'https' };
+      if (namespace === undefined) {
+        fail(ctx, 'namespace', undefined, 'a namespace on the chart (new Chart(app, id, { namespace })): the Gateway\'s policies and pods live there');
+      }
+      gateway = { namespace, name: this.gateway.name };
       if (redirect) {
         this.redirectRoute = new gwapi.HttpRoute(this, 'HttpsRedirect', {
           metadata: {},
@@ -218,9 +321,25 @@ export class GatewayApiGrpcIngress extends Construct {
         rules: [{ backendRefs: [{ name: props.backend.serviceName, port: props.backend.port }] }],
       },
     });
+
+    if (rule !== undefined) {
+      const jwt = requireJwt(this, { namespace: gateway.namespace, attach: { gateway: gateway.name }, jwt: rule, hosts });
+      this.requestAuthentication = jwt.requestAuthentication;
+      this.jwtDenyPolicy = jwt.denyPolicy;
+    }
+    if (!direct) {
+      // Istio deploys a Gateway's pods in its namespace, labelled with its name, under the
+      // service account `<name>-istio` (istio/istio pilot/pkg/config/kube/gatewaycommon).
+      const isolation = isolateBackend(this, ctx, props.backend, {
+        peers: [{ namespace: gateway.namespace, labels: () => ({ 'gateway.networking.k8s.io/gateway-name': gateway.name }) }],
+        meshSources: { principals: [`*/ns/${gateway.namespace}/sa/${gateway.name}-istio`] },
+      });
+      this.backendNetworkPolicy = isolation?.networkPolicy;
+      this.backendAuthorizationPolicy = isolation?.authorizationPolicy;
+    }
   }
 }
 
 function sortedMap(map: { [key: string]: string }): { [key: string]: string } {
-  return Object.fromEntries(Object.entries(map).sort(([a], [b]) => a.localeCompare(b)));
+  return Object.fromEntries(Object.entries(map).sort(([a], [b]) => byCodeUnits(a, b)));
 }

@@ -1,4 +1,4 @@
-import { fail } from '../_validate';
+import { byCodeUnits, fail } from '../_validate';
 
 /**
  * The ALPN policy of an AWS Network Load Balancer TLS listener.
@@ -62,9 +62,12 @@ export interface AwsNlbTlsOptions {
   readonly sslPorts?: string[];
 
   /**
-   * The TLS negotiation policy, for example `ELBSecurityPolicy-TLS13-1-2-2021-06`.
+   * The TLS negotiation policy: one whose lowest version is TLS 1.2 or 1.3 (its name says
+   * `1-2` or `1-3`, such as `ELBSecurityPolicy-TLS13-1-3-2021-06`). Without this annotation the
+   * controller would use `ELBSecurityPolicy-2016-08`, which accepts TLS 1.0 and 1.1.
    *
-   * @default - the load balancer's default policy
+   * @default "ELBSecurityPolicy-TLS13-1-2-2021-06" (TLS 1.2 and 1.3)
+   * @see https://docs.aws.amazon.com/elasticloadbalancing/latest/network/describe-ssl-policies.html
    */
   readonly sslNegotiationPolicy?: string;
 }
@@ -121,9 +124,10 @@ export class AwsNlbTls {
         fail(CTX, `sslPorts[${i}]`, p, 'a port number (1-65535) or a port name of the Service');
       }
     });
-    const policy = options.sslNegotiationPolicy;
-    if (policy !== undefined && (typeof policy !== 'string' || !/^ELBSecurityPolicy-[A-Za-z0-9-]+$/.test(policy))) {
-      fail(CTX, 'sslNegotiationPolicy', policy, 'an ELB security policy name such as "ELBSecurityPolicy-TLS13-1-2-2021-06"');
+    const policy = options.sslNegotiationPolicy ?? 'ELBSecurityPolicy-TLS13-1-2-2021-06';
+    if (typeof policy !== 'string' || !/^ELBSecurityPolicy-[A-Za-z0-9-]*-1-[23]-[A-Za-z0-9-]+$/.test(policy)) {
+      fail(CTX, 'sslNegotiationPolicy', policy,
+        'an ELB security policy whose lowest version is TLS 1.2 or 1.3 (its name says 1-2 or 1-3), such as "ELBSecurityPolicy-TLS13-1-2-2021-06"');
     }
     const out: { [key: string]: string } = {
       [`${PREFIX}-alpn-policy`]: alpn,
@@ -131,13 +135,11 @@ export class AwsNlbTls {
       [`${PREFIX}-nlb-target-type`]: 'ip',
       [`${PREFIX}-scheme`]: scheme,
       [`${PREFIX}-ssl-cert`]: arns.join(','),
+      [`${PREFIX}-ssl-negotiation-policy`]: policy,
       [`${PREFIX}-ssl-ports`]: ports.join(','),
       [`${PREFIX}-type`]: 'external',
     };
-    if (policy !== undefined) {
-      out[`${PREFIX}-ssl-negotiation-policy`] = policy;
-    }
-    return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
+    return Object.fromEntries(Object.entries(out).sort(([a], [b]) => byCodeUnits(a, b)));
   }
 
   private constructor() {}

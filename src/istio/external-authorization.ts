@@ -2,10 +2,10 @@ import { ApiObject, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as security from '../../imports/security.istio.io';
 import {
-  checkDnsLabel, checkDuration, checkHostnames, checkInteger, checkNonEmpty, checkPort, contextOf, fail, protoDuration,
+  checkBoolean, checkDnsLabel, checkDuration, checkHostnames, checkInteger, checkNonEmpty, checkPort, contextOf, fail, protoDuration,
 } from '../_validate';
 import { checkSelector } from './_gateway';
-import { hostsWithPorts, jwtRule, requireJwt } from './_jwt';
+import { authorityRegex, hostsWithPorts, jwtRule, requireJwt } from './_jwt';
 import { IstioJwtOptions } from './jwt-options';
 
 /**
@@ -149,6 +149,16 @@ export interface IstioExternalAuthorizationProps {
    * @default - none: every request is checked
    */
   readonly exempt?: ExternalAuthorizationExemption;
+
+  /**
+   * Confirms that the JWT rules of `exempt.jwt` apply to the whole gateway: Istio checks every
+   * bearer token that reaches the gateway's pods against the issuers their
+   * RequestAuthentications list, so a request that carries a token of an issuer none lists gets
+   * 401, whichever app it is for. Required with `exempt.jwt`.
+   *
+   * @default false
+   */
+  readonly acknowledgeGatewayWideJwt?: boolean;
 }
 
 const CLASS = 'IstioExternalAuthorization';
@@ -190,6 +200,17 @@ export class IstioExternalAuthorization extends Construct {
    * @default - none without an exemption and `headersToUpstreamOnAllow`
    */
   public readonly forgedHeaderDenyPolicy?: ApiObject;
+
+  /**
+   * The EnvoyFilter that normalizes paths on the gateway's pods before any policy sees them:
+   * `%2F` and `%5C` are unescaped and the client is redirected to the resulting path, dot
+   * segments are removed and slashes merged, so that `/v1/models/x%2F..%2F..%2Fadmin` cannot
+   * match an exempted path and reach `/admin` on the backend; and requests to the exempted hosts
+   * whose path carries a `;` parameter (`/..;/`) are refused.
+   *
+   * @default - none without `exempt`
+   */
+  public readonly pathNormalization?: ApiObject;
 
   /**
    * The istiod mesh configuration this needs, for the Helm values `meshConfig` (or
@@ -235,6 +256,12 @@ export class IstioExternalAuthorization extends Construct {
         : [{ to: [{ operation: { notHosts: hostsWithPorts(hosts) } }] }, { to: [{ operation: { notPaths: paths } }] }];
     }
     const rule = ex?.jwt !== undefined ? jwtRule(ctx, 'exempt.jwt', ex.jwt) : undefined;
+    if (rule !== undefined && props.acknowledgeGatewayWideJwt !== true) {
+      checkBoolean(ctx, 'acknowledgeGatewayWideJwt', props.acknowledgeGatewayWideJwt ?? false);
+      fail(ctx, 'acknowledgeGatewayWideJwt', props.acknowledgeGatewayWideJwt,
+        'true with exempt.jwt: the RequestAuthentication applies to every request through the gateway pods, so a bearer token of an issuer ' +
+        'no RequestAuthentication there lists gets 401 for every app on those pods');
+    }
 
     this.policy = new security.AuthorizationPolicy(this, 'Resource', {
       metadata: { namespace },
@@ -247,7 +274,7 @@ export class IstioExternalAuthorization extends Construct {
     });
 
     if (rule !== undefined) {
-      const jwt = requireJwt(this, { namespace, selector, rule, hosts, paths });
+      const jwt = requireJwt(this, { namespace, attach: { selector }, jwt: rule, hosts, paths });
       this.requestAuthentication = jwt.requestAuthentication;
       this.jwtDenyPolicy = jwt.denyPolicy;
     }
@@ -262,6 +289,64 @@ export class IstioExternalAuthorization extends Construct {
             to: [{ operation: { hosts: hosts ? hostsWithPorts(hosts) : undefined, paths } }],
             when: [{ key: `request.headers[${h}]`, values: ['*'] }],
           })),
+        },
+      });
+    }
+    if (ex !== undefined) {
+      // The exemption matches paths: the path each policy sees must be the one the backend serves.
+      // Istio's default normalization (BASE) keeps %2F and does not merge slashes.
+      this.pathNormalization = new ApiObject(this, 'PathNormalization', {
+        apiVersion: 'networking.istio.io/v1alpha3',
+        kind: 'EnvoyFilter',
+        metadata: { namespace },
+        spec: {
+          workloadSelector: { labels: selector },
+          configPatches: [{
+            applyTo: 'NETWORK_FILTER',
+            match: { context: 'GATEWAY', listener: { filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager' } } } },
+            patch: {
+              operation: 'MERGE',
+              value: {
+                typed_config: {
+                  '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+                  'normalize_path': true,
+                  'merge_slashes': true,
+                  'path_with_escaped_slashes_action': 'UNESCAPE_AND_REDIRECT',
+                },
+              },
+            },
+          }, {
+            // Envoy does not normalize `;` path parameters: a backend that reads `/v1/models/m/..;/..;/admin`
+            // as `/admin` (Java servlet containers do) would serve a path the exemption does not cover.
+            // Such requests to the exempted hosts are refused before any policy runs.
+            applyTo: 'HTTP_FILTER',
+            match: { context: 'GATEWAY', listener: { filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager' } } } },
+            patch: {
+              operation: 'INSERT_FIRST',
+              value: {
+                name: 'envoy.filters.http.rbac',
+                typed_config: {
+                  '@type': 'type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC',
+                  'rules': {
+                    action: 'DENY',
+                    policies: {
+                      'path-parameters-on-exempted-hosts': {
+                        permissions: [{
+                          and_rules: {
+                            rules: [
+                              ...(hosts === undefined ? [] : [{ header: { name: ':authority', string_match: { safe_regex: { regex: authorityRegex(hosts, false, '[0-9]+') } } } }]),
+                              { url_path: { path: { safe_regex: { regex: '.*(;|%3[Bb]).*' } } } },
+                            ],
+                          },
+                        }],
+                        principals: [{ any: true }],
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          }],
         },
       });
     }
@@ -300,7 +385,8 @@ function providerEntry(ctx: string, p: ExternalAuthorizationProvider): any {
     fail(ctx, 'provider.service', p.service, 'a cluster FQDN "<service>.<namespace>.svc.cluster.local"');
   }
   checkPort(ctx, 'provider.port', p.port);
-  if (p.failOpen === true && p.acknowledgeFailOpen !== true) {
+  const failOpen = p.failOpen === undefined ? false : checkBoolean(ctx, 'provider.failOpen', p.failOpen);
+  if (failOpen && p.acknowledgeFailOpen !== true) {
     fail(ctx, 'provider.failOpen', true, 'false, or acknowledgeFailOpen: true (when the authorization service is down, every protected app is open)');
   }
   const status = p.statusOnError === undefined ? undefined : checkInteger(ctx, 'provider.statusOnError', p.statusOnError, 400, 599);
@@ -313,7 +399,7 @@ function providerEntry(ctx: string, p: ExternalAuthorizationProvider): any {
       headersToUpstreamOnAllow: headerList(ctx, 'provider.headersToUpstreamOnAllow', p.headersToUpstreamOnAllow),
       headersToDownstreamOnDeny: headerList(ctx, 'provider.headersToDownstreamOnDeny', p.headersToDownstreamOnDeny),
       timeout: p.timeout === undefined ? undefined : protoDuration(checkDuration(ctx, 'provider.timeout', p.timeout)),
-      failOpen: p.failOpen ?? false,
+      failOpen,
       statusOnError: status === undefined ? undefined : String(status),
     },
   };

@@ -3,12 +3,13 @@ import { Construct } from 'constructs';
 import * as extensions from '../../imports/extensions.istio.io';
 import * as networking from '../../imports/networking.istio.io';
 import { checkGrpcBackend } from '../_backend-checks';
+import { isolateBackend } from '../_backend-isolation';
 import {
-  checkDnsLabel, checkDuration, checkHostnames, checkInteger, contextOf, fail, protoDuration, REDACTED,
+  byCodeUnits, checkBoolean, checkDnsLabel, checkDuration, checkHostnames, checkInteger, contextOf, fail, isDnsLabel, protoDuration, REDACTED, Shown,
 } from '../_validate';
 import { Backend } from '../backend';
 import { checkSelector } from './_gateway';
-import { jwtRule, requireJwt } from './_jwt';
+import { authorityRegex, jwtRule, requireJwt } from './_jwt';
 import { IstioJwtOptions } from './jwt-options';
 import { IstioTls } from './tls';
 
@@ -178,6 +179,34 @@ export interface IstioGrpcIngressProps {
    * @default - none
    */
   readonly jwt?: IstioJwtOptions;
+
+  /**
+   * Confirms that the JWT rules apply to the whole gateway: Istio checks every bearer token that
+   * reaches the gateway's pods against the issuers their RequestAuthentications list, so on a
+   * gateway shared with other apps a request that carries a token of an issuer none lists gets
+   * 401, whichever app it is for. Required with `jwt`.
+   *
+   * @default false
+   */
+  readonly acknowledgeGatewayWideJwt?: boolean;
+
+  /**
+   * Route to the backend without any authentication: anyone who reaches the gateway can call
+   * it. Without `jwt` or `basicAuth`, this must be true.
+   *
+   * @default false
+   */
+  readonly allowUnauthenticated?: boolean;
+
+  /**
+   * Write no NetworkPolicy and no AuthorizationPolicy for the backend's pods. By default, for a
+   * backend from `Backend.fromService`, only the gateway's pods may reach the backend (a
+   * NetworkPolicy) and, in the mesh, only workloads of the gateway's namespace (an ALLOW
+   * AuthorizationPolicy), so no other workload can call it around the authentication.
+   *
+   * @default false
+   */
+  readonly allowDirectBackendAccess?: boolean;
 }
 
 const CLASS = 'IstioGrpcIngress';
@@ -234,6 +263,20 @@ export class IstioGrpcIngress extends Construct {
   /** The Gateway the VirtualService is bound to, as `namespace/name`. */
   public readonly gatewayRef: string;
 
+  /**
+   * The NetworkPolicy that admits only the gateway's pods to the backend.
+   *
+   * @default - none with a backend from `Backend.fromName` or with `allowDirectBackendAccess`
+   */
+  public readonly backendNetworkPolicy?: ApiObject;
+
+  /**
+   * The ALLOW AuthorizationPolicy on the backend's pods for the gateway's namespace.
+   *
+   * @default - none with a backend from `Backend.fromName` or with `allowDirectBackendAccess`
+   */
+  public readonly backendAuthorizationPolicy?: ApiObject;
+
   constructor(scope: Construct, id: string, props: IstioGrpcIngressProps) {
     super(scope, id);
     const ctx = contextOf(this, CLASS);
@@ -242,52 +285,103 @@ export class IstioGrpcIngress extends Construct {
     const selector = checkSelector(ctx, props.gatewaySelector ?? { istio: 'ingressgateway' });
     const gatewayNamespace = checkDnsLabel(ctx, 'gatewayNamespace', props.gatewayNamespace ?? 'istio-system');
     const namespace = Chart.of(this).namespace;
+    const open = checkBoolean(ctx, 'allowUnauthenticated', props.allowUnauthenticated ?? false);
+    const direct = checkBoolean(ctx, 'allowDirectBackendAccess', props.allowDirectBackendAccess ?? false);
+    const authenticated = props.basicAuth !== undefined || props.jwt !== undefined;
+    if (!authenticated && !open) {
+      fail(ctx, 'jwt', undefined,
+        'jwt or basicAuth: without either, anyone who reaches the gateway can call the backend (allowUnauthenticated: true if that is intended)');
+    }
+    if (authenticated && open) {
+      fail(ctx, 'allowUnauthenticated', true, `false (or unset) with ${props.jwt !== undefined ? 'jwt' : 'basicAuth'}`);
+    }
 
     if (props.existingGateway !== undefined) {
       const ref = props.existingGateway;
       const parts = typeof ref === 'string' ? ref.split('/') : [];
-      if (parts.length !== 2 || !parts.every(p => /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(p))) {
+      if (parts.length !== 2 || !parts.every(isDnsLabel)) {
         fail(ctx, 'existingGateway', ref, 'a Gateway as "namespace/name", such as "istio-system/tfy-wildcard"');
       }
       for (const prop of ['tls', 'httpsRedirect'] as const) {
         if (props[prop] !== undefined) {
-          fail(ctx, prop, props[prop], `no ${prop} with existingGateway: the existing Gateway's servers decide`);
+          fail(ctx, prop, prop === 'tls' && props.tls instanceof IstioTls ? new Shown(props.tls._describe()) : props[prop],
+            `no ${prop} with existingGateway: the existing Gateway's servers decide`);
         }
       }
-    } else if (!(props.tls instanceof IstioTls)) {
-      fail(ctx, 'tls', props.tls, 'IstioTls.atLoadBalancer(), IstioTls.simple(credentialName) or IstioTls.mutual(credentialName)');
+      // The authentication policies select gateway pods, not the Gateway: they must be the pods
+      // that serve the existing Gateway, which this construct cannot see.
+      if (authenticated) {
+        for (const prop of ['gatewaySelector', 'gatewayNamespace'] as const) {
+          if (props[prop] === undefined) {
+            fail(ctx, prop, undefined,
+              `the ${prop === 'gatewaySelector' ? 'labels' : 'namespace'} of the pods that serve ${ref} (its spec.selector): ` +
+              'the authentication policies apply to those pods, and with the default ones they would protect a different gateway');
+          }
+        }
+      }
+    } else {
+      if (!(props.tls instanceof IstioTls)) {
+        fail(ctx, 'tls', props.tls,
+          'IstioTls.atLoadBalancer(), IstioTls.simple(credentialName) or IstioTls.mutual(credentialName) (or existingGateway to bind to a Gateway that exists)');
+      }
+      if (namespace === undefined) {
+        fail(ctx, 'namespace', undefined,
+          'a namespace on the chart (new Chart(app, id, { namespace })): the Gateway admits VirtualServices for its hosts from that namespace only');
+      }
     }
+    const httpsRedirect = props.httpsRedirect === undefined ? true : checkBoolean(ctx, 'httpsRedirect', props.httpsRedirect);
     const route = routeSpec(ctx, props);
     if (props.basicAuth !== undefined && props.jwt !== undefined) {
       fail(ctx, 'jwt', props.jwt.issuer, 'either basicAuth or jwt, not both');
     }
-    const pluginConfig = props.basicAuth !== undefined ? basicAuthPluginConfig(ctx, props.basicAuth, hosts) : undefined;
+    const basicAuth = props.basicAuth !== undefined ? basicAuthPlugin(ctx, props.basicAuth, hosts) : undefined;
     const rule = props.jwt !== undefined ? jwtRule(ctx, 'jwt', props.jwt) : undefined;
+    if (rule !== undefined && props.acknowledgeGatewayWideJwt !== true) {
+      checkBoolean(ctx, 'acknowledgeGatewayWideJwt', props.acknowledgeGatewayWideJwt ?? false);
+      fail(ctx, 'acknowledgeGatewayWideJwt', props.acknowledgeGatewayWideJwt,
+        'true with jwt: the RequestAuthentication applies to every request through the gateway pods, so a bearer token of an issuer ' +
+        'no RequestAuthentication there lists gets 401 for every app on those pods (use gatewaySelector for pods that serve only these hosts)');
+    }
 
     if (props.existingGateway === undefined) {
       this.gateway = new networking.Gateway(this, 'Gateway', {
         metadata: { namespace: gatewayNamespace },
-        spec: { selector, servers: gatewayServers(hosts, props.tls!, props.httpsRedirect ?? true) },
+        spec: { selector, servers: gatewayServers(hosts.map(h => `${namespace}/${h}`), props.tls!, httpsRedirect) },
       });
       this.gatewayRef = `${gatewayNamespace}/${this.gateway.name}`;
     } else {
       this.gatewayRef = props.existingGateway;
     }
 
+    // The route matches only requests the authentication covers: the basic_auth plugin compares
+    // hosts exactly (case and all) and only the methods it lists, and passes every other request
+    // unchecked; a wildcard host's DENY rule covers port 443 only. What the route does not match,
+    // the gateway answers with 404.
+    const match: networking.VirtualServiceSpecHttpMatch = { uri: { prefix: basicAuth?.pathPrefix ?? '/' } };
+    if (basicAuth !== undefined) {
+      Object.assign(match, {
+        authority: { regex: authorityRegex(hosts, true) },
+        method: { regex: `(${basicAuth.methods.join('|')})` },
+      });
+    } else if (rule !== undefined && hosts.some(h => h.startsWith('*.'))) {
+      Object.assign(match, { authority: { regex: authorityRegex(hosts, false) } });
+    }
     this.virtualService = new networking.VirtualService(this, 'Resource', {
       metadata: {},
       spec: {
         hosts,
         gateways: [this.gatewayRef],
         http: [{
-          match: [{ uri: { prefix: '/' } }],
+          match: [match],
           route: [{ destination: { host: props.backend.fqdn(namespace ?? 'default'), port: { number: props.backend.port } } }],
+          // The plugin forwards the Authorization header, password and all: the router drops it.
+          headers: basicAuth !== undefined ? { request: { remove: ['authorization'] } } : undefined,
           ...route,
         }],
       },
     });
 
-    if (pluginConfig !== undefined) {
+    if (basicAuth !== undefined) {
       const auth = props.basicAuth!;
       this.basicAuthPlugin = new extensions.WasmPlugin(this, 'BasicAuth', {
         metadata: { namespace: gatewayNamespace },
@@ -298,14 +392,22 @@ export class IstioGrpcIngress extends Construct {
           phase: extensions.WasmPluginSpecPhase.AUTHN,
           // If the plugin cannot be fetched, refuse traffic rather than let it through.
           failStrategy: extensions.WasmPluginSpecFailStrategy.FAIL_UNDERSCORE_CLOSE,
-          pluginConfig,
+          pluginConfig: basicAuth.config,
         },
       });
     }
     if (rule !== undefined) {
-      const jwt = requireJwt(this, { namespace: gatewayNamespace, selector, rule, hosts });
+      const jwt = requireJwt(this, { namespace: gatewayNamespace, attach: { selector }, jwt: rule, hosts });
       this.requestAuthentication = jwt.requestAuthentication;
       this.jwtDenyPolicy = jwt.denyPolicy;
+    }
+    if (!direct) {
+      const isolation = isolateBackend(this, ctx, props.backend, {
+        peers: [{ namespace: gatewayNamespace, labels: () => selector }],
+        meshSources: { namespaces: [gatewayNamespace] },
+      });
+      this.backendNetworkPolicy = isolation?.networkPolicy;
+      this.backendAuthorizationPolicy = isolation?.authorizationPolicy;
     }
   }
 }
@@ -357,7 +459,11 @@ function routeSpec(ctx: string, props: IstioGrpcIngressProps): { timeout?: strin
   return out;
 }
 
-function basicAuthPluginConfig(ctx: string, auth: IstioBasicAuthOptions, hosts: string[]): any {
+/** The basic_auth plugin's configuration, and the methods and path prefix the route must match. */
+function basicAuthPlugin(ctx: string, auth: IstioBasicAuthOptions, hosts: string[]): { config: any; methods: string[]; pathPrefix: string } {
+  if (auth === null || typeof auth !== 'object') {
+    fail(ctx, 'basicAuth', auth, 'basic auth options with credentials');
+  }
   const creds = auth.credentials;
   if (!Array.isArray(creds) || creds.length === 0) {
     fail(ctx, 'basicAuth.credentials', creds, 'at least one credential');
@@ -376,7 +482,7 @@ function basicAuthPluginConfig(ctx: string, auth: IstioBasicAuthOptions, hosts: 
     }
     seen.add(c.username);
     return { username: c.username, value: Buffer.from(`${c.username}:${c.password}`, 'utf8').toString('base64') };
-  }).sort((a, b) => a.username.localeCompare(b.username)).map(c => c.value);
+  }).sort((a, b) => byCodeUnits(a.username, b.username)).map(c => c.value);
 
   const methods = auth.methods ?? ALL_METHODS;
   if (!Array.isArray(methods) || methods.length === 0) {
@@ -403,22 +509,27 @@ function basicAuthPluginConfig(ctx: string, auth: IstioBasicAuthOptions, hosts: 
     fail(ctx, 'basicAuth.pluginSha256', sha, '64 lowercase hexadecimal digits');
   }
   const realm = auth.realm;
-  if (realm !== undefined && (typeof realm !== 'string' || realm.length === 0 || /["\\\r\n]/.test(realm))) {
-    fail(ctx, 'basicAuth.realm', realm, 'a non-empty realm without quotes, backslashes or line breaks');
+  if (realm !== undefined && (typeof realm !== 'string' || !/^[A-Za-z0-9._~-]+$/.test(realm))) {
+    fail(ctx, 'basicAuth.realm', realm, 'a realm of letters, digits, ".", "_", "~" or "-" (the plugin writes it unquoted in WWW-Authenticate)');
   }
   const wildcard = hosts.find(h => h.startsWith('*.'));
   if (wildcard !== undefined) {
     fail(ctx, 'hosts', wildcard,
       'host names without wildcards with basicAuth: the plugin matches a wildcard host only as a suffix, so "host:port" would skip authentication');
   }
+  const sortedMethods = [...new Set(methods)].sort(byCodeUnits);
   return {
-    realm,
-    basic_auth_rules: [{
-      prefix,
-      request_methods: [...new Set(methods)].sort(),
-      credentials: encoded,
-      // Each host also as `host:*` (a prefix match): a Host header with a port must not skip the rule.
-      hosts: hosts.flatMap(h => [h, `${h}:*`]),
-    }],
+    methods: sortedMethods,
+    pathPrefix: prefix,
+    config: {
+      realm,
+      basic_auth_rules: [{
+        prefix,
+        request_methods: sortedMethods,
+        credentials: encoded,
+        // The plugin drops the port of the Host header and compares the rest exactly.
+        hosts: [...hosts],
+      }],
+    },
   };
 }

@@ -22,11 +22,20 @@ export interface IstioJwtOptions {
   readonly jwks?: JsonWebKeySet;
 
   /**
-   * Accepted audiences (`aud` claim).
+   * Accepted audiences (`aud` claim): a token must be for one of them. Required unless
+   * `acceptAnyAudience`: with no audiences the proxy checks none, and every token of the issuer
+   * is accepted (with the Kubernetes service-account issuer, every pod's token).
    *
-   * @default - the audience is not checked
+   * @default - none: only with `acceptAnyAudience`
    */
   readonly audiences?: string[];
+
+  /**
+   * Accept tokens of the issuer whatever their audience.
+   *
+   * @default false
+   */
+  readonly acceptAnyAudience?: boolean;
 
   /**
    * Pass the token on to the backend.

@@ -48,6 +48,11 @@ export class IstioTls {
     this._mode = mode;
     this.credentialName = credentialName;
   }
+
+  /** @internal How the value was made, for error messages. */
+  public _describe(): string {
+    return this._mode === 'lb' ? 'IstioTls.atLoadBalancer()' : `IstioTls.${this._mode === 'SIMPLE' ? 'simple' : 'mutual'}(${JSON.stringify(this.credentialName)})`;
+  }
 }
 
 function checkCredential(ctx: string, name: string): string {

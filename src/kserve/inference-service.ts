@@ -3,7 +3,9 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
 import * as security from '../../imports/security.istio.io';
 import * as kserve from '../../imports/serving.kserve.io';
-import { checkDns1035Label, checkDnsLabel, checkDnsSubdomain, checkInteger, checkNonEmpty, contextOf, fail } from '../_validate';
+import {
+  checkBoolean, checkDns1035Label, checkDnsLabel, checkDnsSubdomain, checkInteger, checkList, checkNonEmpty, contextOf, fail,
+} from '../_validate';
 
 /**
  * How KServe deploys the model (annotation `serving.kserve.io/deploymentMode`).
@@ -180,19 +182,35 @@ export interface MeshIsolatedInferenceServiceProps {
   readonly allowedNamespaces?: string[];
 
   /**
-   * Workload identities that may call the model, such as the ingress gateway's
-   * `cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account`.
+   * Workload identities that may call the model, `<trust domain>/ns/<namespace>/sa/<service
+   * account>`, such as a gateway deployment that serves only authenticated callers. Identities
+   * of shared gateways and system namespaces need `acknowledgeSharedCallers`.
    *
    * @default - none
    */
   readonly allowedPrincipals?: string[];
+
+  /**
+   * Allow namespaces and identities that act for many callers: `istio-system`, `istio-ingress`
+   * and `kube-system`, and the service accounts of ingress gateways. A request through such a
+   * gateway carries the gateway's identity, whoever sent it: the ingress gateway pods that run
+   * `kserve-local-gateway` also run `knative-ingress-gateway` and `knative-local-gateway`, so
+   * allowing them lets every caller of those gateways reach the model.
+   *
+   * @default false
+   */
+  readonly acknowledgeSharedCallers?: boolean;
 }
 
 const CLASS = 'MeshIsolatedInferenceService';
 const STORAGE = /^(gs|s3|pvc|hf|https|http|oci|azure):\/\/\S+$/;
 const QUANTITY = /^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
 const KNATIVE_PROBE_PATHS = ['/metrics', '/healthz', '/ready', '/wait-for-drain'];
-const PRINCIPAL = /^[A-Za-z0-9.-]+\/ns\/[a-z0-9-]+\/sa\/[a-z0-9.-]+$/;
+const PRINCIPAL = /^[A-Za-z0-9.-]+\/ns\/([a-z0-9-]+)\/sa\/([a-z0-9.-]+)$/;
+/** Namespaces whose workloads act for many callers (gateways, the activator) or are the platform's own. */
+const SHARED_NAMESPACES = ['istio-ingress', 'istio-system', 'kube-system'];
+/** Namespaces a model is not isolated into: the platform's own. */
+const SYSTEM_NAMESPACES = ['istio-system', 'knative-serving', 'kserve', 'kube-node-lease', 'kube-public', 'kube-system'];
 
 /** Per app (construct tree root): the namespaces a MeshIsolatedInferenceService creates, and by whom. */
 const namespacesCreated = new WeakMap<IConstruct, Map<string, string>>();
@@ -238,6 +256,9 @@ export class MeshIsolatedInferenceService extends Construct {
       fail(ctx, 'namespace', undefined, 'a namespace, in props or on the chart: isolation is per namespace');
     }
     const namespace = this.namespace = checkDnsLabel(ctx, 'namespace', ns);
+    if (SYSTEM_NAMESPACES.includes(namespace)) {
+      fail(ctx, 'namespace', namespace, `a namespace of its own, not one of the platform's (${SYSTEM_NAMESPACES.join(', ')})`);
+    }
     checkNonEmpty(ctx, 'modelFormat', props.modelFormat);
     if (!/^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$/.test(props.modelFormat)) {
       fail(ctx, 'modelFormat', props.modelFormat, 'a model format name such as "sklearn"');
@@ -273,10 +294,26 @@ export class MeshIsolatedInferenceService extends Construct {
       fail(ctx, 'minReplicas', 0,
         'at least 1: scaling from zero puts the activator back on the request path and the knative-serving namespace can then reach the model (acceptScaleToZero: true to accept that)');
     }
-    const allowed = (props.allowedNamespaces ?? []).map((n, i) => checkDnsLabel(ctx, `allowedNamespaces[${i}]`, n));
-    const principals = (props.allowedPrincipals ?? []).map((p, i) => {
-      if (typeof p !== 'string' || !PRINCIPAL.test(p)) {
+    const shared = props.acknowledgeSharedCallers === undefined ? false : checkBoolean(ctx, 'acknowledgeSharedCallers', props.acknowledgeSharedCallers);
+    const sharedWhy = 'its workloads act for many callers (gateways), which would all reach the model (acknowledgeSharedCallers: true if they authenticate them)';
+    const allowed = checkList(ctx, 'allowedNamespaces', props.allowedNamespaces ?? []).map((n, i) => {
+      checkDnsLabel(ctx, `allowedNamespaces[${i}]`, n);
+      if (n === 'knative-serving') {
+        fail(ctx, `allowedNamespaces[${i}]`, n,
+          'another namespace: the activator in knative-serving carries every caller\'s request (bypassActivator: false allows it, and says so)');
+      }
+      if (SHARED_NAMESPACES.includes(n) && !shared) {
+        fail(ctx, `allowedNamespaces[${i}]`, n, `a namespace of callers of the model: ${sharedWhy}`);
+      }
+      return n;
+    });
+    const principals = checkList(ctx, 'allowedPrincipals', props.allowedPrincipals ?? []).map((p, i) => {
+      const m = typeof p === 'string' ? PRINCIPAL.exec(p) : null;
+      if (!m) {
         fail(ctx, `allowedPrincipals[${i}]`, p, 'a workload identity "<trust domain>/ns/<namespace>/sa/<service account>"');
+      }
+      if (!shared && ([...SHARED_NAMESPACES, 'knative-serving'].includes(m[1]) || /gateway/.test(m[2]))) {
+        fail(ctx, `allowedPrincipals[${i}]`, p, `the identity of a caller of the model, not of a gateway or a system namespace: ${sharedWhy}`);
       }
       return p;
     });

@@ -3,10 +3,12 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import * as traefik from '../../imports/traefik.io';
 import { checkBackend } from '../_backend-checks';
-import { checkDnsLabel, checkHostname, contextOf, fail } from '../_validate';
+import { isolateBackend } from '../_backend-isolation';
+import { checkBoolean, checkDnsLabel, checkHostname, checkLabels, contextOf, fail } from '../_validate';
 import { BasicAuthUser } from '../auth/basic-auth-user';
 import { Backend } from '../backend';
-import { TraefikCipherSuites, TraefikTls, TraefikTlsOptions, TraefikTlsVersion } from './tls';
+import { ACCEPTED_SET, MODERN_SUITES } from './_cipher-suites';
+import { TraefikTls, TraefikTlsOptions, TraefikTlsVersion } from './tls';
 
 /**
  * Which Kubernetes objects route traffic to the backend.
@@ -47,7 +49,7 @@ export interface TraefikBasicAuthIngressProps {
   /**
    * TLS version, cipher suites and SNI checking, written as a `TLSOption`.
    *
-   * @default - TLS 1.2 minimum, Go's default cipher suites, strict SNI
+   * @default - TLS 1.2 minimum, the `TraefikCipherSuites.MODERN` suites, strict SNI
    */
   readonly tlsOptions?: TraefikTlsOptions;
 
@@ -100,6 +102,30 @@ export interface TraefikBasicAuthIngressProps {
    * @default "traefik"
    */
   readonly ingressClassName?: string;
+
+  /**
+   * The namespace of Traefik's pods. With a backend from `Backend.fromService`, a NetworkPolicy
+   * admits only Traefik's pods (`traefikNamespace` and `traefikSelector`) to the backend's pods,
+   * so that no other workload can call the model server around the basic auth.
+   *
+   * @default - none: required with a backend from `Backend.fromService`, unless `allowDirectBackendAccess`
+   */
+  readonly traefikNamespace?: string;
+
+  /**
+   * Labels of Traefik's pods, for the NetworkPolicy.
+   *
+   * @default { "app.kubernetes.io/name": "traefik" } (the Traefik Helm chart's label)
+   */
+  readonly traefikSelector?: { [key: string]: string };
+
+  /**
+   * Write no NetworkPolicy for the backend: any pod that can reach the backend Service can call
+   * it without credentials. For backends whose access something else already restricts.
+   *
+   * @default false
+   */
+  readonly allowDirectBackendAccess?: boolean;
 }
 
 const CLASS = 'TraefikBasicAuthIngress';
@@ -149,6 +175,13 @@ export class TraefikBasicAuthIngress extends Construct {
    */
   public readonly redirectRoute?: ApiObject;
 
+  /**
+   * The NetworkPolicy that admits only Traefik's pods to the backend.
+   *
+   * @default - none with a backend from `Backend.fromName` or with `allowDirectBackendAccess`
+   */
+  public readonly backendNetworkPolicy?: ApiObject;
+
   private readonly ctx: string;
   private readonly users = new Map<string, BasicAuthUser>();
 
@@ -189,6 +222,14 @@ export class TraefikBasicAuthIngress extends Construct {
     }
     checkDnsLabel(ctx, 'ingressClassName', ingressClassName);
     const tlsSpec = encrypted ? tlsOptionSpec(ctx, props.tlsOptions ?? {}) : undefined;
+    const direct = checkBoolean(ctx, 'allowDirectBackendAccess', props.allowDirectBackendAccess ?? false);
+    const traefikSelector = checkLabels(ctx, 'traefikSelector', props.traefikSelector ?? { 'app.kubernetes.io/name': 'traefik' });
+    const traefikNamespace = props.traefikNamespace === undefined ? undefined : checkDnsLabel(ctx, 'traefikNamespace', props.traefikNamespace);
+    if (props.backend.service !== undefined && !direct && traefikNamespace === undefined) {
+      fail(ctx, 'traefikNamespace', undefined,
+        'the namespace of Traefik\'s pods: a NetworkPolicy admits only them to the backend\'s pods, so that no other workload can call it without credentials ' +
+        '(allowDirectBackendAccess: true to write no NetworkPolicy)');
+    }
 
     if (!Array.isArray(props.users) || props.users.length === 0) {
       fail(ctx, 'users', props.users, 'at least one BasicAuthUser');
@@ -292,16 +333,25 @@ export class TraefikBasicAuthIngress extends Construct {
         },
       });
       if (this.redirectMiddleware) {
+        // An Ingress must name a real Service, and redirectScheme passes a request on when it
+        // already looks like HTTPS (X-Forwarded-Proto: https from a trusted proxy, or forged
+        // where Traefik trusts it): so basic auth follows the redirect on this route too.
         this.redirectRoute = new k8s.KubeIngress(this, 'HttpRedirect', {
           metadata: {
             annotations: {
               [`${ANNOTATION_PREFIX}.entrypoints`]: webEntryPoint,
-              [`${ANNOTATION_PREFIX}.middlewares`]: ref(this.redirectMiddleware),
+              [`${ANNOTATION_PREFIX}.middlewares`]: `${ref(this.redirectMiddleware)},${ref(this.basicAuthMiddleware)}`,
             },
           },
           spec: { ingressClassName, rules },
         });
       }
+    }
+
+    if (!direct && traefikNamespace !== undefined) {
+      this.backendNetworkPolicy = isolateBackend(this, ctx, backend, {
+        peers: [{ namespace: traefikNamespace, labels: () => traefikSelector }],
+      })?.networkPolicy;
     }
   }
 
@@ -362,9 +412,9 @@ function tlsOptionSpec(ctx: string, options: TraefikTlsOptions): traefik.TlsOpti
     }
     const seen = new Set<string>();
     suites.forEach((s, i) => {
-      if (!TraefikCipherSuites.ACCEPTED.includes(s)) {
+      if (typeof s !== 'string' || !ACCEPTED_SET.has(s)) {
         fail(ctx, `tlsOptions.cipherSuites[${i}]`, s,
-          'a TLS 1.2 cipher suite name of Go\'s crypto/tls (RC4 and 3DES refused), for example TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256');
+          'a forward-secret AEAD TLS 1.2 cipher suite of TraefikCipherSuites.ACCEPTED (static RSA, CBC, RC4 and 3DES suites are refused), for example TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256');
       }
       if (seen.has(s)) {
         fail(ctx, `tlsOptions.cipherSuites[${i}]`, s, 'each cipher suite once');
@@ -374,7 +424,7 @@ function tlsOptionSpec(ctx: string, options: TraefikTlsOptions): traefik.TlsOpti
   }
   return {
     minVersion,
-    cipherSuites: suites ? [...suites] : undefined,
+    cipherSuites: suites ? [...suites] : minVersion === TraefikTlsVersion.TLS_1_2 ? [...MODERN_SUITES] : undefined,
     sniStrict: options.sniStrict ?? true,
   };
 }

@@ -1,3 +1,4 @@
+import { ACCEPTED_SUITES, MODERN_SUITES } from './_cipher-suites';
 import { fail } from '../_validate';
 
 /**
@@ -78,42 +79,23 @@ export enum TraefikTlsVersion {
 }
 
 /**
- * Cipher suite names that Traefik (Go's crypto/tls) accepts in a `TLSOption`.
+ * Cipher suite names that Traefik (Go's crypto/tls) accepts in a `TLSOption` and this library
+ * allows: forward secrecy (ECDHE) and AEAD ciphers only.
  */
 export class TraefikCipherSuites {
   /**
    * ECDHE key exchange with AEAD ciphers only (AES-GCM, ChaCha20-Poly1305): forward secrecy and
    * no CBC. A sound TLS 1.2 list.
    */
-  public static readonly MODERN: string[] = [
-    'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256',
-    'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384',
-    'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256',
-    'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256',
-    'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384',
-    'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256',
-  ];
+  public static readonly MODERN: string[] = Object.freeze([...MODERN_SUITES]) as string[];
 
   /**
-   * Every TLS 1.2 cipher suite name Go knows and Traefik accepts, except the broken RC4 and
-   * 3DES suites, which this library refuses.
+   * Every TLS 1.2 cipher suite name this library accepts: the `MODERN` suites and Go's older
+   * names of the ChaCha20-Poly1305 ones. Suites without forward secrecy (static RSA key
+   * exchange) and CBC suites are refused, as are RC4 and 3DES. The list is frozen, and the
+   * check does not read it.
    */
-  public static readonly ACCEPTED: string[] = [
-    ...TraefikCipherSuites.MODERN,
-    'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305',
-    'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305',
-    'TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA',
-    'TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA',
-    'TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA',
-    'TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA',
-    'TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256',
-    'TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256',
-    'TLS_RSA_WITH_AES_128_GCM_SHA256',
-    'TLS_RSA_WITH_AES_256_GCM_SHA384',
-    'TLS_RSA_WITH_AES_128_CBC_SHA',
-    'TLS_RSA_WITH_AES_256_CBC_SHA',
-    'TLS_RSA_WITH_AES_128_CBC_SHA256',
-  ];
+  public static readonly ACCEPTED: string[] = Object.freeze([...ACCEPTED_SUITES]) as string[];
 
   private constructor() {}
 }
@@ -133,7 +115,7 @@ export interface TraefikTlsOptions {
    * TLS 1.2 cipher suites, from `TraefikCipherSuites.ACCEPTED`. Not allowed with a TLS 1.3
    * minimum (TLS 1.3 suites are not configurable).
    *
-   * @default - Go's default suites
+   * @default TraefikCipherSuites.MODERN with a TLS 1.2 minimum
    */
   readonly cipherSuites?: string[];
 

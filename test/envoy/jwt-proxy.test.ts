@@ -51,7 +51,7 @@ describe('defaults (local JWKS, gRPC backend)', () => {
     const routeClusters = hcm(bootstrap).route_config.virtual_hosts.flatMap((v: any) => v.routes.map((r: any) => r.route?.cluster)).filter(Boolean);
     expect(routeClusters).toEqual(['backend']);
     routeClusters.forEach((c: string) => expect(clusters.has(c)).toBe(true));
-    const remote = build({ jwt: { issuer: ISSUER, jwksUri: 'https://issuer.example.com/jwks' } }).bootstrap;
+    const remote = build({ jwt: { issuer: ISSUER, jwksUri: 'https://issuer.example.com/jwks', audiences: ['bookstore'] } }).bootstrap;
     const jwksCluster = jwtConfig(remote).providers.issuer.remote_jwks.http_uri.cluster;
     expect(remote.static_resources.clusters.map((c: any) => c.name)).toContain(jwksCluster);
   });
@@ -94,9 +94,12 @@ describe('defaults (local JWKS, gRPC backend)', () => {
       local_jwks: { filename: '/etc/envoy/jwks/jwks.json' },
     });
     expect(j.rules).toEqual([
+      // a path parameter or an escape left after normalization needs a token, on open paths too
+      { match: { safe_regex: { regex: '.*[;%].*' } }, requires: { provider_name: 'issuer' } },
       { match: { prefix: '/grpc.health.v1.Health/' } },
       { match: { prefix: '/' }, requires: { provider_name: 'issuer' } },
     ]);
+    expect(j.bypass_cors_preflight).toBe(false);
     expect(oneOf(docsOf(docs, 'ConfigMap').filter(d => d.data['jwks.json']), 'ConfigMap').data['jwks.json']).toBe(jwks.toJson());
   });
 
@@ -106,7 +109,32 @@ describe('defaults (local JWKS, gRPC backend)', () => {
     expect(cluster.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].explicit_http_config).toEqual({ http2_protocol_options: {} });
     expect(cluster.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address).toEqual({ address: 'bookstore.bookstore.svc.cluster.local', port_value: 8080 });
     const route = hcm(bootstrap).route_config.virtual_hosts[0].routes[0].route;
-    expect(route).toEqual({ cluster: 'backend', timeout: '0s', max_stream_duration: { grpc_timeout_header_max: '0s' } });
+    expect(route).toEqual({ cluster: 'backend', timeout: '0s', idle_timeout: '0s', max_stream_duration: { grpc_timeout_header_max: '0s' } });
+  });
+
+  test('edge limits (Envoy\'s edge-proxy guide) that cut no long call: buffers, header timeout, HTTP/2 limits, overload manager', () => {
+    const listener = bootstrap.static_resources.listeners[0];
+    expect(listener.per_connection_buffer_limit_bytes).toBe(32768);
+    expect(listener.filter_chains[0].transport_socket_connect_timeout).toBe('10s');
+    expect(hcm(bootstrap)).toMatchObject({
+      use_remote_address: true,
+      normalize_path: true,
+      merge_slashes: true,
+      path_with_escaped_slashes_action: 'UNESCAPE_AND_REDIRECT',
+      request_headers_timeout: '10s',
+      stream_idle_timeout: '300s',
+      common_http_protocol_options: { idle_timeout: '3600s', headers_with_underscores_action: 'DROP_HEADER' },
+      http2_protocol_options: { max_concurrent_streams: 100, initial_stream_window_size: 65536, initial_connection_window_size: 1048576 },
+    });
+    expect(hcm(bootstrap).request_timeout).toBeUndefined();
+    expect(bootstrap.static_resources.clusters[0].per_connection_buffer_limit_bytes).toBe(32768);
+    // 80% of the 512Mi memory limit, then shrink at 95% and stop accepting requests at 98%
+    expect(bootstrap.overload_manager.resource_monitors).toEqual([
+      { name: 'envoy.resource_monitors.global_downstream_max_connections', typed_config: expect.objectContaining({ max_active_downstream_connections: 10000 }) },
+      { name: 'envoy.resource_monitors.fixed_heap', typed_config: expect.objectContaining({ max_heap_size_bytes: Math.floor(512 * 1024 * 1024 * 0.8) }) },
+    ]);
+    expect(bootstrap.overload_manager.actions.map((a: any) => [a.name, a.triggers[0].threshold.value]))
+      .toEqual([['envoy.overload_actions.shrink_heap', 0.95], ['envoy.overload_actions.stop_accepting_requests', 0.98]]);
   });
 
   test('the Deployment runs a pinned Envoy as non-root, read-only, without capabilities, with probes and resources', () => {
@@ -140,9 +168,12 @@ describe('defaults (local JWKS, gRPC backend)', () => {
 
 describe('options', () => {
   test('remote JWKS over https with its own TLS cluster and cache duration; strict proto check', () => {
-    const { bootstrap, docs } = build({ jwt: { issuer: ISSUER, jwksUri: 'https://issuer.example.com/.well-known/jwks.json', jwksCacheDuration: Duration.minutes(10) } });
+    const { bootstrap, docs } = build({
+      jwt: { issuer: ISSUER, jwksUri: 'https://issuer.example.com/.well-known/jwks.json', jwksCacheDuration: Duration.minutes(10), acceptAnyAudience: true },
+    });
     const provider = jwtConfig(bootstrap).providers.issuer;
     expect(provider.remote_jwks).toEqual({ http_uri: { uri: 'https://issuer.example.com/.well-known/jwks.json', cluster: 'jwks', timeout: '5s' }, cache_duration: '600s' });
+    // acceptAnyAudience: the provider lists none, so Envoy checks none
     expect(provider.audiences).toBeUndefined();
     const cluster = bootstrap.static_resources.clusters.find((c: any) => c.name === 'jwks');
     expect(cluster.transport_socket.typed_config).toMatchObject({ sni: 'issuer.example.com' });
@@ -152,12 +183,17 @@ describe('options', () => {
     expectValidManifests(docs);
   });
 
-  test('CORS first, preflight bypasses JWT, per-virtual-host policy; strict proto check', () => {
+  test('CORS first, every preflight answered by the CORS filter, none bypasses JWT; strict proto check', () => {
     const { bootstrap } = build({ cors: { allowOrigins: ['https://app.example.com'] } });
     expect(filterNames(bootstrap)).toEqual(['envoy.filters.http.cors', 'envoy.filters.http.grpc_web', 'envoy.filters.http.jwt_authn', 'envoy.filters.http.router']);
-    expect(jwtConfig(bootstrap).bypass_cors_preflight).toBe(true);
+    expect(jwtConfig(bootstrap).bypass_cors_preflight).toBe(false);
     const policy = hcm(bootstrap).route_config.virtual_hosts[0].typed_per_filter_config['envoy.filters.http.cors'];
-    expect(policy).toMatchObject({ allow_origin_string_match: [{ exact: 'https://app.example.com' }], expose_headers: 'grpc-message,grpc-status', max_age: '86400' });
+    expect(policy).toMatchObject({
+      allow_origin_string_match: [{ exact: 'https://app.example.com' }],
+      expose_headers: 'grpc-message,grpc-status',
+      max_age: '86400',
+      forward_not_matching_preflights: false,
+    });
     expect(envoyConfigErrors(bootstrap)).toEqual([]);
   });
 
@@ -173,8 +209,11 @@ describe('options', () => {
     });
     expect(filterNames(bootstrap)).toEqual(['envoy.filters.http.jwt_authn', 'envoy.filters.http.router']);
     expect(bootstrap.static_resources.clusters[0].typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].explicit_http_config).toEqual({ http_protocol_options: {} });
-    expect(hcm(bootstrap).route_config.virtual_hosts[0].routes[0].route).toEqual({ cluster: 'backend', timeout: '300s' });
-    expect(jwtConfig(bootstrap).rules.map((r: any) => r.match.prefix)).toEqual(['/grpc.health.v1.Health/', '/healthz', '/']);
+    expect(hcm(bootstrap).route_config.virtual_hosts[0].routes[0].route).toEqual({ cluster: 'backend', timeout: '300s', idle_timeout: '300s' });
+    // "/healthz" is a whole segment: it does not open "/healthz-admin"
+    expect(jwtConfig(bootstrap).rules.map((r: any) => r.match)).toEqual([
+      { safe_regex: { regex: '.*[;%].*' } }, { prefix: '/grpc.health.v1.Health/' }, { path_separated_prefix: '/healthz' }, { prefix: '/' },
+    ]);
     expect(oneOf(docs, 'Service').spec.type).toBe('LoadBalancer');
     expect(oneOf(docs, 'Deployment').spec.replicas).toBe(3);
     expect(envoyConfigErrors(bootstrap)).toEqual([]);
@@ -206,7 +245,10 @@ describe('options', () => {
 describe('bad input', () => {
   const cases: [string, Partial<EnvoyJwtProxyProps>, string | RegExp][] = [
     ['fails an empty issuer', { jwt: { issuer: '', jwks } }, 'EnvoyJwtProxy test/proxy: invalid jwt.issuer "": expected a non-empty string'],
-    ['fails no JWKS source', { jwt: { issuer: ISSUER } }, 'invalid jwt.jwksUri undefined: expected exactly one of jwt.jwksUri and jwt.jwks'],
+    ['fails no audiences', { jwt: { issuer: ISSUER, jwks } }, /invalid jwt.audiences undefined: expected the audiences \(aud claim\) tokens must be for: .* \(jwt.acceptAnyAudience: true to accept any audience\)/],
+    ['fails audiences with acceptAnyAudience', { jwt: { issuer: ISSUER, jwks, audiences: ['a'], acceptAnyAudience: true } }, 'invalid jwt.acceptAnyAudience true: expected false (or unset) with jwt.audiences'],
+    ['fails allowDirectBackendAccess given as a string', { allowDirectBackendAccess: 'false' as any }, 'invalid allowDirectBackendAccess "false": expected true or false'],
+    ['fails no JWKS source', { jwt: { issuer: ISSUER, audiences: ['a'] } }, 'invalid jwt.jwksUri undefined: expected exactly one of jwt.jwksUri and jwt.jwks'],
     ['fails two JWKS sources', { jwt: { issuer: ISSUER, jwks, jwksUri: 'https://x.example.com/jwks' } }, /expected exactly one of jwt.jwksUri and jwt.jwks/],
     ['fails a JWKS URI that is not https', { jwt: { issuer: ISSUER, jwksUri: 'http://x.example.com/jwks' } }, 'invalid jwt.jwksUri "http://x.example.com/jwks": expected an https:// URL'],
     ['fails a port out of range', { port: 70000 }, 'invalid port 70000: expected a port number'],

@@ -27,6 +27,9 @@ const FILES = [
   'envoy/extensions/filters/http/health_check/v3/health_check.proto',
   'envoy/extensions/transport_sockets/tls/v3/tls.proto',
   'envoy/extensions/upstreams/http/v3/http_protocol_options.proto',
+  'envoy/extensions/resource_monitors/downstream_connections/v3/downstream_connections.proto',
+  'envoy/extensions/resource_monitors/fixed_heap/v3/fixed_heap.proto',
+  'envoy/extensions/filters/http/rbac/v3/rbac.proto',
 ];
 
 let root: protobuf.Root | undefined;

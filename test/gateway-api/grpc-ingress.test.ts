@@ -1,4 +1,4 @@
-import { Testing } from 'cdk8s';
+import { ApiObject, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { AwsNlbTls, Backend, GatewayApiGrpcIngress, GatewayApiGrpcIngressProps, GatewayApiTls } from '../../src';
 import { expectValidManifests } from '../schema';
@@ -7,9 +7,15 @@ import { docsOf, newChart, oneOf, synthInFreshProcess } from '../util';
 const ARN = 'arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0';
 const backend = Backend.fromName('ml-api', 8500, { portName: 'grpc' });
 
+const JWT = { issuer: 'https://issuer.example.com', jwksUri: 'https://issuer.example.com/jwks', audiences: ['ml-api'] };
+
+/** Open (allowUnauthenticated) unless the props authenticate, so that each test shows one thing. */
 function build(props: Partial<GatewayApiGrpcIngressProps> = {}) {
   const chart = newChart('ml-services');
-  const ingress = new GatewayApiGrpcIngress(chart, 'ml-api', { hosts: ['ml.example.com'], backend, tls: GatewayApiTls.atLoadBalancer(), ...props });
+  const authenticated = props.jwt !== undefined || 'allowUnauthenticated' in props;
+  const ingress = new GatewayApiGrpcIngress(chart, 'ml-api', {
+    hosts: ['ml.example.com'], backend, tls: GatewayApiTls.atLoadBalancer(), allowUnauthenticated: authenticated ? undefined : true, ...props,
+  });
   return { ingress, docs: Testing.synth(chart) };
 }
 
@@ -73,6 +79,53 @@ test('an existing Gateway: only the GRPCRoute, on the named listener', () => {
   expectValidManifests(docs);
 });
 
+describe('JWT (Istio)', () => {
+  test('RequestAuthentication and DENY policy attached to the created Gateway, in its namespace', () => {
+    const { ingress, docs } = build({ jwt: JWT });
+    expectValidManifests(docs);
+    const gw = oneOf(docs, 'Gateway').metadata.name;
+    const ra = oneOf(docs, 'RequestAuthentication');
+    expect(ingress.requestAuthentication).toBeDefined();
+    expect(ra.metadata.namespace).toBe('ml-services');
+    expect(ra.spec.targetRefs).toEqual([{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: gw }]);
+    const deny = oneOf(docs, 'AuthorizationPolicy');
+    expect(deny.spec.action).toBe('DENY');
+    expect(deny.spec.rules[0]).toEqual({
+      from: [{ source: { notRequestPrincipals: ['https://issuer.example.com/*'] } }],
+      to: [{ operation: { hosts: ['ml.example.com', 'ml.example.com:*'] } }],
+    });
+  });
+
+  test('on an existing Gateway: the policies attach to it, in its namespace', () => {
+    const { docs } = build({ tls: undefined, existingGateway: 'istio-ingress/shared', jwt: JWT, acknowledgeGatewayWideJwt: true });
+    expectValidManifests(docs);
+    for (const kind of ['RequestAuthentication', 'AuthorizationPolicy']) {
+      expect(oneOf(docs, kind).metadata.namespace).toBe('istio-ingress');
+      expect(oneOf(docs, kind).spec.targetRefs[0].name).toBe('shared');
+    }
+  });
+
+  test('a backend from a cdk8s-plus Service: only the Gateway\'s pods and identity reach it', () => {
+    const chart = newChart('ml-services');
+    const deployment = new kplus.Deployment(chart, 'model', { containers: [{ image: 'example/model:1.0', portNumber: 8500 }] });
+    const service = deployment.exposeViaService({ ports: [{ port: 8500, name: 'grpc' }] });
+    const ingress = new GatewayApiGrpcIngress(chart, 'i', { hosts: ['ml.example.com'], backend: Backend.fromService(service), tls: GatewayApiTls.atLoadBalancer(), jwt: JWT });
+    const docs = Testing.synth(chart);
+    expectValidManifests(docs);
+    const gw = ApiObject.of(ingress.gateway!).name;
+    expect(oneOf(docs, 'NetworkPolicy').spec.ingress[0].from).toEqual([{
+      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ml-services' } },
+      podSelector: { matchLabels: { 'gateway.networking.k8s.io/gateway-name': gw } },
+    }]);
+    const allow = docsOf(docs, 'AuthorizationPolicy').find(d => d.spec.action === 'ALLOW');
+    expect(allow.spec).toEqual({
+      selector: { matchLabels: deployment.matchLabels },
+      action: 'ALLOW',
+      rules: [{ from: [{ source: { principals: [`*/ns/ml-services/sa/${gw}-istio`] } }] }],
+    });
+  });
+});
+
 test('the same props give the same YAML in two fresh processes', () => {
   const a = synthInFreshProcess('gateway-api');
   expect(a).toContain('kind: GRPCRoute');
@@ -89,6 +142,13 @@ describe('bad input', () => {
     ['fails a malformed existing Gateway', { tls: undefined, existingGateway: 'gw' }, 'invalid existingGateway "gw"'],
     ['fails a listener name without an existing Gateway', { listenerName: 'grpc' }, 'invalid listenerName "grpc"'],
     ['fails a bad annotation key', { infrastructureAnnotations: { 'bad key': 'x' } }, 'invalid infrastructureAnnotations.bad key "x"'],
+    ['fails no authentication without allowUnauthenticated', { allowUnauthenticated: undefined },
+      'invalid jwt undefined: expected jwt: without it, anyone who reaches the gateway can call the backend (allowUnauthenticated: true if that is intended)'],
+    ['fails JWT with wildcard hosts', { hosts: ['*.example.com'], jwt: JWT }, /invalid hosts "\*.example.com": expected host names without wildcards with jwt: a route cannot refuse a Host header with another port/],
+    ['fails JWT on an existing Gateway without acknowledging that it applies to all its routes', { tls: undefined, existingGateway: 'ns/gw', jwt: JWT },
+      /invalid acknowledgeGatewayWideJwt undefined: expected true with jwt on an existing Gateway/],
+    ['fails JWT with a Gateway class other than istio', { jwt: JWT, gatewayClassName: 'eg' }, 'invalid gatewayClassName "eg": expected "istio" with jwt'],
+    ['fails JWT without audiences', { jwt: { issuer: 'i', jwksUri: 'https://x.example.com/j' } }, /invalid jwt.audiences undefined/],
   ];
   test.each(cases)('%s', (_name, props, message) => {
     expect(() => build(props)).toThrow(message);
@@ -96,7 +156,7 @@ describe('bad input', () => {
   test('fails a cdk8s-plus Service whose port is not named for gRPC', () => {
     const chart = newChart('ml-services');
     const svc = new kplus.Service(chart, 'svc', { ports: [{ port: 8500 }] });
-    expect(() => new GatewayApiGrpcIngress(chart, 'i', { hosts: ['ml.example.com'], backend: Backend.fromService(svc), tls: GatewayApiTls.atLoadBalancer() }))
+    expect(() => new GatewayApiGrpcIngress(chart, 'i', { hosts: ['ml.example.com'], backend: Backend.fromService(svc), tls: GatewayApiTls.atLoadBalancer(), allowUnauthenticated: true }))
       .toThrow(/port name unset/);
   });
   test('fails a bad TLS Secret name', () => {

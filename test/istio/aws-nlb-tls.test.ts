@@ -9,6 +9,8 @@ test('the seed\'s annotations for the AWS Load Balancer Controller, secure defau
     'service.beta.kubernetes.io/aws-load-balancer-nlb-target-type': 'ip',
     'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internet-facing',
     'service.beta.kubernetes.io/aws-load-balancer-ssl-cert': ARN,
+    // without it the controller applies ELBSecurityPolicy-2016-08, which accepts TLS 1.0 and 1.1
+    'service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy': 'ELBSecurityPolicy-TLS13-1-2-2021-06',
     'service.beta.kubernetes.io/aws-load-balancer-ssl-ports': '443',
     'service.beta.kubernetes.io/aws-load-balancer-type': 'external',
   });
@@ -21,13 +23,13 @@ test('options: several certificates, internal, named port, negotiation policy, k
     alpnPolicy: NlbAlpnPolicy.HTTP2_ONLY,
     scheme: NlbScheme.INTERNAL,
     sslPorts: ['https'],
-    sslNegotiationPolicy: 'ELBSecurityPolicy-TLS13-1-2-2021-06',
+    sslNegotiationPolicy: 'ELBSecurityPolicy-TLS13-1-3-2021-06',
   });
   expect(a['service.beta.kubernetes.io/aws-load-balancer-ssl-cert']).toBe(`${ARN},${arn2}`);
   expect(a['service.beta.kubernetes.io/aws-load-balancer-scheme']).toBe('internal');
   expect(a['service.beta.kubernetes.io/aws-load-balancer-ssl-ports']).toBe('https');
   expect(a['service.beta.kubernetes.io/aws-load-balancer-alpn-policy']).toBe('HTTP2Only');
-  expect(a['service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy']).toBe('ELBSecurityPolicy-TLS13-1-2-2021-06');
+  expect(a['service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy']).toBe('ELBSecurityPolicy-TLS13-1-3-2021-06');
   expect(Object.keys(a)).toEqual([...Object.keys(a)].sort());
 });
 
@@ -56,4 +58,9 @@ describe('bad input', () => {
     expect(() => AwsNlbTls.annotations({ certificateArns: [ARN], sslPorts: ['70000'] })).toThrow('invalid sslPorts[0] "70000"');
     expect(() => AwsNlbTls.annotations({ certificateArns: [ARN], sslNegotiationPolicy: 'TLS13' })).toThrow('invalid sslNegotiationPolicy "TLS13"');
   });
+  test.each(['ELBSecurityPolicy-2016-08', 'ELBSecurityPolicy-TLS13-1-0-2021-06', 'ELBSecurityPolicy-TLS-1-1-2017-01', 'ELBSecurityPolicy-FS-2018-06'])(
+    'fails the negotiation policy %s, which accepts TLS before 1.2', policy => {
+      expect(() => AwsNlbTls.annotations({ certificateArns: [ARN], sslNegotiationPolicy: policy }))
+        .toThrow(`invalid sslNegotiationPolicy "${policy}": expected an ELB security policy whose lowest version is TLS 1.2 or 1.3`);
+    });
 });

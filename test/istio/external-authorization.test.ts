@@ -1,5 +1,7 @@
 import { Duration, Testing } from 'cdk8s';
 import { IstioExternalAuthorization, IstioExternalAuthorizationProps } from '../../src';
+import { policyRuleMatches } from '../attack/istio';
+import { envoyConfigErrors } from '../envoy/protos';
 import { expectValidManifests } from '../schema';
 import { docsOf, newChart, oneOf, synthInFreshProcess } from '../util';
 
@@ -10,7 +12,7 @@ const provider = {
   port: 8080,
   headersToUpstreamOnAllow: ['kubeflow-userid'],
 };
-const k8sJwt = { issuer: 'https://kubernetes.default.svc.cluster.local', jwksUri: 'https://kubernetes.default.svc.cluster.local/openid/v1/jwks' };
+const k8sJwt = { issuer: 'https://kubernetes.default.svc.cluster.local', jwksUri: 'https://kubernetes.default.svc.cluster.local/openid/v1/jwks', audiences: ['sklearn-iris'] };
 
 function build(props: Partial<IstioExternalAuthorizationProps> = {}) {
   const chart = newChart('kubeflow');
@@ -18,35 +20,14 @@ function build(props: Partial<IstioExternalAuthorizationProps> = {}) {
     provider,
     exempt: { hosts: [MODEL_HOST], jwt: k8sJwt },
     ...props,
+    acknowledgeGatewayWideJwt: 'acknowledgeGatewayWideJwt' in props ? props.acknowledgeGatewayWideJwt : ('exempt' in props ? props.exempt?.jwt !== undefined || undefined : true),
   });
   return { authz, docs: Testing.synth(chart) };
 }
 
-/**
- * Istio's documented AuthorizationPolicy matching for the fields used here: a rule matches when
- * any of its `to` operations matches (and every `when` condition holds); an operation matches
- * when each field it sets matches. Strings match exactly, as `prefix*`, as `*suffix`, or `*`.
- */
-function matchString(pattern: string, value: string): boolean {
-  if (pattern === '*') return true;
-  if (pattern.endsWith('*')) return value.startsWith(pattern.slice(0, -1));
-  if (pattern.startsWith('*')) return value.endsWith(pattern.slice(1));
-  return pattern === value;
-}
 interface Req { host: string; path: string; headers?: Record<string, string> }
-function ruleMatches(rule: any, req: Req): boolean {
-  const opOk = (rule.to ?? [{}]).some(({ operation: op = {} }: any) =>
-    (!op.hosts || op.hosts.some((p: string) => matchString(p, req.host))) &&
-    (!op.notHosts || !op.notHosts.some((p: string) => matchString(p, req.host))) &&
-    (!op.paths || op.paths.some((p: string) => matchString(p, req.path))) &&
-    (!op.notPaths || !op.notPaths.some((p: string) => matchString(p, req.path))));
-  const whenOk = (rule.when ?? []).every((c: any) => {
-    const m = /^request\.headers\[(.+)\]$/.exec(c.key);
-    const v = m ? req.headers?.[m[1]] : undefined;
-    return v !== undefined && c.values.some((p: string) => matchString(p, v));
-  });
-  return opOk && whenOk;
-}
+/** A rule as Istio matches it (test/attack/istio.ts, from istio/istio pilot/pkg/security/authz). */
+const ruleMatches = (rule: any, req: Req) => policyRuleMatches(rule, { authority: req.host, path: req.path, method: 'POST', headers: req.headers ?? {} });
 /** Whether a CUSTOM policy sends the request to the authorization service. */
 function checked(policy: any, req: Req): boolean {
   return policy.spec.rules.some((r: any) => ruleMatches(r, req));
@@ -62,7 +43,7 @@ describe('defaults: KServe inference paths on the model host, JWT required', () 
 
   test('schema-valid documents', () => {
     expect(docs.map(d => `${d.kind} ${d.spec.action ?? ''}`.trim()).sort()).toEqual([
-      'AuthorizationPolicy CUSTOM', 'AuthorizationPolicy DENY', 'AuthorizationPolicy DENY', 'RequestAuthentication',
+      'AuthorizationPolicy CUSTOM', 'AuthorizationPolicy DENY', 'AuthorizationPolicy DENY', 'EnvoyFilter', 'RequestAuthentication',
     ]);
     expectValidManifests(docs);
     expect(docs).toMatchSnapshot();
@@ -94,14 +75,39 @@ describe('defaults: KServe inference paths on the model host, JWT required', () 
     expect(checked(custom, req)).toBe(true);
   });
 
-  test('exempted requests need a token: RequestAuthentication + DENY without a principal on host AND paths', () => {
+  test('exempted requests need a token of the issuer for the audience, with an expiry: RequestAuthentication + DENY on host AND paths', () => {
     const ra = oneOf(docs, 'RequestAuthentication');
-    expect(ra.spec.jwtRules).toEqual([{ ...k8sJwt, forwardOriginalToken: false }]);
+    expect(ra.spec.jwtRules).toEqual([{ ...k8sJwt, forwardOriginalToken: false, outputClaimToHeaders: [{ header: 'x-secure-serving-jwt-exp', claim: 'exp' }] }]);
     const deny = docsOf(docs, 'AuthorizationPolicy').find(d => d.metadata.name.includes('requirejwt'));
-    expect(deny.spec.rules).toEqual([{
-      from: [{ source: { notRequestPrincipals: ['*'] } }],
-      to: [{ operation: { hosts: [MODEL_HOST, `${MODEL_HOST}:*`], paths: ['/v1/models/*', '/v2/models/*', '/inference.GRPCInferenceService/*'] } }],
-    }]);
+    const to = [{ operation: { hosts: [MODEL_HOST, `${MODEL_HOST}:*`], paths: ['/v1/models/*', '/v2/models/*', '/inference.GRPCInferenceService/*'] } }];
+    expect(deny.spec.rules).toEqual([
+      { from: [{ source: { notRequestPrincipals: ['https://kubernetes.default.svc.cluster.local/*'] } }], to },
+      { to, when: [{ key: 'request.auth.audiences', notValues: ['sklearn-iris'] }] },
+      { to, when: [{ key: 'request.headers[x-secure-serving-jwt-exp]', notValues: ['*'] }] },
+    ]);
+  });
+
+  test('the gateway normalizes paths before any policy (escaped slashes unescaped and redirected, slashes merged), refuses ";" parameters on the exempted hosts', () => {
+    const filter = oneOf(docs, 'EnvoyFilter');
+    expect(filter.apiVersion).toBe('networking.istio.io/v1alpha3');
+    expect(filter.metadata.namespace).toBe('istio-system');
+    expect(filter.spec.workloadSelector).toEqual({ labels: { istio: 'ingressgateway' } });
+    const [hcm, rbac] = filter.spec.configPatches;
+    expect(hcm).toMatchObject({ applyTo: 'NETWORK_FILTER', match: { context: 'GATEWAY' }, patch: { operation: 'MERGE' } });
+    expect(hcm.patch.value.typed_config).toEqual({
+      '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+      'normalize_path': true,
+      'merge_slashes': true,
+      'path_with_escaped_slashes_action': 'UNESCAPE_AND_REDIRECT',
+    });
+    expect(rbac).toMatchObject({ applyTo: 'HTTP_FILTER', patch: { operation: 'INSERT_FIRST', value: { name: 'envoy.filters.http.rbac' } } });
+    expect(rbac.patch.value.typed_config.rules.policies['path-parameters-on-exempted-hosts'].permissions[0].and_rules.rules).toEqual([
+      { header: { name: ':authority', string_match: { safe_regex: { regex: '(?i)(sklearn-iris\\.kserve-test\\.example\\.com(:[0-9]+)?)' } } } },
+      { url_path: { path: { safe_regex: { regex: '.*(;|%3[Bb]).*' } } } },
+    ]);
+    // both patches are Envoy configuration: decoded strictly against Envoy's protos
+    expect(envoyConfigErrors(hcm.patch.value.typed_config, 'google.protobuf.Any')).toEqual([]);
+    expect(envoyConfigErrors(rbac.patch.value.typed_config, 'google.protobuf.Any')).toEqual([]);
   });
 
   test('exempted requests carrying an identity header are denied; checked requests are not affected', () => {

@@ -10,12 +10,18 @@ import { docsOf, newChart, oneOf, synthInFreshProcess } from '../util';
 const backend = Backend.fromName('ml-api', 8500, { portName: 'grpc' });
 const ecPem = () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
 
+const JWT = { issuer: 'https://issuer.example.com', jwksUri: 'https://issuer.example.com/jwks', audiences: ['ml-api'] };
+
+/** The seed's ingress; open (allowUnauthenticated) unless the props authenticate, so that each test shows one thing. */
 function build(props: Partial<IstioGrpcIngressProps> = {}) {
   const chart = newChart('ml-services');
+  const authenticated = props.jwt !== undefined || props.basicAuth !== undefined || 'allowUnauthenticated' in props;
   const ingress = new IstioGrpcIngress(chart, 'ml-api', {
     hosts: ['ml.example.com'],
     backend,
     tls: IstioTls.atLoadBalancer(),
+    allowUnauthenticated: authenticated ? undefined : true,
+    acknowledgeGatewayWideJwt: props.jwt !== undefined ? true : undefined,
     ...props,
   });
   const docs = Testing.synth(chart);
@@ -42,8 +48,9 @@ describe('TLS at the load balancer (the seed)', () => {
     expect(gw.spec).toEqual({
       selector: { istio: 'ingressgateway' },
       servers: [
-        { hosts: ['ml.example.com'], port: { number: 80, name: 'http', protocol: 'HTTP' }, tls: { httpsRedirect: true } },
-        { hosts: ['ml.example.com'], port: { number: 443, name: 'https', protocol: 'HTTP' } },
+        // `namespace/host`: only VirtualServices of the route's namespace can bind these hosts
+        { hosts: ['ml-services/ml.example.com'], port: { number: 80, name: 'http', protocol: 'HTTP' }, tls: { httpsRedirect: true } },
+        { hosts: ['ml-services/ml.example.com'], port: { number: 443, name: 'https', protocol: 'HTTP' } },
       ],
     });
   });
@@ -66,7 +73,7 @@ describe('TLS at the gateway', () => {
     const { docs } = build({ tls: IstioTls.simple('ml-cert'), httpsRedirect: false });
     const gw = oneOf(docs, 'Gateway');
     expect(gw.spec.servers).toEqual([{
-      hosts: ['ml.example.com'],
+      hosts: ['ml-services/ml.example.com'],
       port: { number: 443, name: 'https', protocol: 'HTTPS' },
       tls: { mode: 'SIMPLE', credentialName: 'ml-cert', minProtocolVersion: 'TLSV1_2' },
     }]);
@@ -86,6 +93,7 @@ describe('existing gateway', () => {
       tls: undefined,
       existingGateway: 'istio-system/tfy-wildcard',
       gatewaySelector: { istio: 'tfy-istio-ingress' },
+      gatewayNamespace: 'istio-system',
       basicAuth: { credentials: [{ username: 'username', password: 'password' }] },
     });
     expect(docsOf(docs, 'Gateway')).toHaveLength(0);
@@ -114,7 +122,9 @@ describe('route options', () => {
   test('a cdk8s-plus Service with a grpc port in the chart namespace', () => {
     const chart = newChart('ml-services');
     const svc = new kplus.Service(chart, 'svc', { metadata: { name: 'ml-api' }, ports: [{ port: 8500, name: 'grpc-infer' }] });
-    new IstioGrpcIngress(chart, 'i', { hosts: ['ml.example.com'], backend: Backend.fromService(svc), tls: IstioTls.atLoadBalancer() });
+    new IstioGrpcIngress(chart, 'i', {
+      hosts: ['ml.example.com'], backend: Backend.fromService(svc), tls: IstioTls.atLoadBalancer(), allowUnauthenticated: true, allowDirectBackendAccess: true,
+    });
     const vs = oneOf(Testing.synth(chart), 'VirtualService');
     expect(vs.spec.http[0].route[0].destination).toEqual({ host: 'ml-api.ml-services.svc.cluster.local', port: { number: 8500 } });
   });
@@ -144,12 +154,22 @@ describe('basic auth', () => {
     expect(rules).toHaveLength(1);
     expect(rules[0].prefix).toBe('/');
     expect(rules[0].request_methods).toEqual(['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'TRACE']);
-    // with any port too: a request for "ml.example.com:443" must not skip authentication
-    expect(rules[0].hosts).toEqual(['ml.example.com', 'ml.example.com:*', 'api.models.example.com', 'api.models.example.com:*']);
+    // the plugin drops the port itself, then compares exactly
+    expect(rules[0].hosts).toEqual(['ml.example.com', 'api.models.example.com']);
     const decoded = rules[0].credentials.map((c: string) => Buffer.from(c, 'base64').toString('utf8'));
     expect(decoded).toEqual(['amy:secret-1', 'zed:pw:with:colons']);
     // only the plugin's encoded form, never the plain "user:password" text
     expect(JSON.stringify(docs)).not.toContain('secret-1');
+  });
+
+  test('the route matches only what the plugin checks: the hosts exactly (case and all), its methods, its prefix; it drops the credentials', () => {
+    const http = oneOf(docs, 'VirtualService').spec.http[0];
+    expect(http.match).toEqual([{
+      uri: { prefix: '/' },
+      authority: { regex: '(api\\.models\\.example\\.com(:[0-9]+)?|ml\\.example\\.com(:[0-9]+)?)' },
+      method: { regex: '(CONNECT|DELETE|GET|HEAD|OPTIONS|PATCH|POST|PUT|TRACE)' },
+    }]);
+    expect(http.headers).toEqual({ request: { remove: ['authorization'] } });
   });
 
   test('plugin URL and sha256 can be pinned', () => {
@@ -161,23 +181,32 @@ describe('basic auth', () => {
 });
 
 describe('JWT', () => {
-  test('RequestAuthentication and a DENY policy for requests without a principal on these hosts', () => {
-    const { docs } = build({ hosts: ['ml.example.com', 'api.example.com'], jwt: { issuer: 'https://issuer.example.com', jwksUri: 'https://issuer.example.com/jwks', audiences: ['ml-api'] } });
+  test('RequestAuthentication and a DENY policy for requests to these hosts without a token of the issuer, for the audience, with an expiry', () => {
+    const { docs } = build({ hosts: ['ml.example.com', 'api.example.com'], jwt: JWT });
     const ra = oneOf(docs, 'RequestAuthentication');
     const deny = oneOf(docs, 'AuthorizationPolicy');
     expect(ra.metadata.namespace).toBe('istio-system');
     expect(ra.spec).toEqual({
       selector: { matchLabels: { istio: 'ingressgateway' } },
-      jwtRules: [{ issuer: 'https://issuer.example.com', jwksUri: 'https://issuer.example.com/jwks', audiences: ['ml-api'], forwardOriginalToken: false }],
+      jwtRules: [{
+        issuer: 'https://issuer.example.com',
+        jwksUri: 'https://issuer.example.com/jwks',
+        audiences: ['ml-api'],
+        forwardOriginalToken: false,
+        // Istio sets no require_expiration and cannot match a numeric claim: the DENY rule checks this header
+        outputClaimToHeaders: [{ header: 'x-secure-serving-jwt-exp', claim: 'exp' }],
+      }],
     });
     expect(ra.spec.jwtRules[0].jwks_uri).toBeUndefined();
+    const to = [{ operation: { hosts: ['ml.example.com', 'ml.example.com:*', 'api.example.com', 'api.example.com:*'] } }];
     expect(deny.spec).toEqual({
       selector: { matchLabels: { istio: 'ingressgateway' } },
       action: 'DENY',
-      rules: [{
-        from: [{ source: { notRequestPrincipals: ['*'] } }],
-        to: [{ operation: { hosts: ['ml.example.com', 'ml.example.com:*', 'api.example.com', 'api.example.com:*'] } }],
-      }],
+      rules: [
+        { from: [{ source: { notRequestPrincipals: ['https://issuer.example.com/*'] } }], to },
+        { to, when: [{ key: 'request.auth.audiences', notValues: ['ml-api'] }] },
+        { to, when: [{ key: 'request.headers[x-secure-serving-jwt-exp]', notValues: ['*'] }] },
+      ],
     });
     expectValidManifests(docs);
     expect(docs).toMatchSnapshot();
@@ -185,7 +214,7 @@ describe('JWT', () => {
 
   test('an inline JsonWebKeySet', () => {
     const jwks = JsonWebKeySet.fromPublicKeyPem(ecPem());
-    const { docs } = build({ jwt: { issuer: 'me', jwks } });
+    const { docs } = build({ jwt: { issuer: 'me', jwks, audiences: ['ml-api'] } });
     const rule = oneOf(docs, 'RequestAuthentication').spec.jwtRules[0];
     expect(rule.jwksUri).toBeUndefined();
     expect(JSON.parse(rule.jwks)).toEqual(JSON.parse(jwks.toJson()));
@@ -220,13 +249,27 @@ describe('bad input', () => {
     ['fails basic auth on a wildcard host', { hosts: ['*.example.com'], basicAuth: { credentials: cred } },
       'invalid hosts "*.example.com": expected host names without wildcards with basicAuth'],
     ['fails a plugin URL scheme', { basicAuth: { credentials: cred, pluginUrl: 'http://example.com/p.wasm' } }, 'invalid basicAuth.pluginUrl "http://example.com/p.wasm"'],
-    ['fails JWT with an empty issuer', { jwt: { issuer: '', jwksUri: 'https://x.example.com/jwks' } }, 'invalid jwt.issuer "": expected a non-empty string'],
-    ['fails a non-https JWKS URI', { jwt: { issuer: 'i', jwksUri: 'http://x.example.com/jwks' } }, 'invalid jwt.jwksUri "http://x.example.com/jwks": expected an https:// URL'],
-    ['fails neither JWKS source', { jwt: { issuer: 'i' } }, 'invalid jwt.jwksUri undefined: expected exactly one of jwt.jwksUri and jwt.jwks'],
-    ['fails both JWKS sources', { jwt: { issuer: 'i', jwksUri: 'https://x.example.com/j', jwks: JsonWebKeySet.fromPublicKeyPem(ecPem()) } }, /expected exactly one of jwt.jwksUri and jwt.jwks/],
-    ['fails basic auth and JWT together', { basicAuth: { credentials: cred }, jwt: { issuer: 'i', jwksUri: 'https://x.example.com/j' } }, 'invalid jwt "i": expected either basicAuth or jwt, not both'],
+    ['fails JWT with an empty issuer', { jwt: { ...JWT, issuer: '' } }, 'invalid jwt.issuer "": expected a non-empty string'],
+    ['fails a non-https JWKS URI', { jwt: { ...JWT, jwksUri: 'http://x.example.com/jwks' } }, 'invalid jwt.jwksUri "http://x.example.com/jwks": expected an https:// URL'],
+    ['fails neither JWKS source', { jwt: { issuer: 'i', audiences: ['a'] } }, 'invalid jwt.jwksUri undefined: expected exactly one of jwt.jwksUri and jwt.jwks'],
+    ['fails both JWKS sources', { jwt: { ...JWT, jwks: JsonWebKeySet.fromPublicKeyPem(ecPem()) } }, /expected exactly one of jwt.jwksUri and jwt.jwks/],
+    ['fails JWT without audiences', { jwt: { issuer: 'i', jwksUri: 'https://x.example.com/j' } },
+      /invalid jwt.audiences undefined: expected the audiences \(aud claim\) tokens must be for: without them every token of the issuer is accepted/],
+    ['fails basic auth and JWT together', { basicAuth: { credentials: cred }, jwt: { ...JWT, issuer: 'i' } }, 'invalid jwt "i": expected either basicAuth or jwt, not both'],
+    ['fails JWT without acknowledging that it applies to the whole gateway', { jwt: JWT, acknowledgeGatewayWideJwt: undefined },
+      /invalid acknowledgeGatewayWideJwt undefined: expected true with jwt: the RequestAuthentication applies to every request through the gateway pods/],
+    ['fails no authentication without allowUnauthenticated', { allowUnauthenticated: undefined },
+      'invalid jwt undefined: expected jwt or basicAuth: without either, anyone who reaches the gateway can call the backend (allowUnauthenticated: true if that is intended)'],
+    ['fails allowUnauthenticated given as a string', { allowUnauthenticated: 'true' as any }, 'invalid allowUnauthenticated "true": expected true or false'],
+    ['fails allowUnauthenticated with JWT', { jwt: JWT, allowUnauthenticated: true }, 'invalid allowUnauthenticated true: expected false (or unset) with jwt'],
+    ['fails authentication on an existing gateway without its pods\' selector', { tls: undefined, existingGateway: 'ingress/shared', jwt: JWT },
+      /invalid gatewaySelector undefined: expected the labels of the pods that serve ingress\/shared \(its spec.selector\)/],
+    ['fails authentication on an existing gateway without its pods\' namespace', { tls: undefined, existingGateway: 'ingress/shared', jwt: JWT, gatewaySelector: { app: 'gw' } },
+      /invalid gatewayNamespace undefined: expected the namespace of the pods that serve ingress\/shared/],
+    ['fails httpsRedirect given as a string', { httpsRedirect: 'false' as any }, 'invalid httpsRedirect "false": expected true or false'],
+    ['fails a realm the plugin cannot write unquoted', { basicAuth: { credentials: cred, realm: 'my models' } }, 'invalid basicAuth.realm "my models"'],
     ['fails no TLS for a new gateway', { tls: undefined }, 'invalid tls undefined: expected IstioTls.atLoadBalancer()'],
-    ['fails TLS with an existing gateway', { existingGateway: 'istio-system/gw' }, /invalid tls .*: expected no tls with existingGateway/],
+    ['fails TLS with an existing gateway', { existingGateway: 'istio-system/gw' }, 'invalid tls IstioTls.atLoadBalancer(): expected no tls with existingGateway'],
     ['fails a malformed existing gateway', { tls: undefined, existingGateway: 'gw' }, 'invalid existingGateway "gw": expected a Gateway as "namespace/name"'],
     ['fails a zero timeout', { timeout: Duration.seconds(0) }, 'invalid timeout 0ms'],
     ['fails an unknown retry condition', { retries: { retryOn: ['sometimes'] } }, 'invalid retries.retryOn[0] "sometimes"'],
@@ -240,7 +283,7 @@ describe('bad input', () => {
   test('fails a cdk8s-plus Service whose port is not named for gRPC, saying how to fix it', () => {
     const chart = newChart();
     const svc = new kplus.Service(chart, 'svc', { ports: [{ port: 8500, name: 'port-8500' }] });
-    expect(() => new IstioGrpcIngress(chart, 'i', { hosts: ['ml.example.com'], backend: Backend.fromService(svc), tls: IstioTls.atLoadBalancer() }))
+    expect(() => new IstioGrpcIngress(chart, 'i', { hosts: ['ml.example.com'], backend: Backend.fromService(svc), tls: IstioTls.atLoadBalancer(), allowUnauthenticated: true }))
       .toThrow(/name it when you create the Service, for example ports: \[\{ port: 8500, name: "grpc" \}\]/);
   });
   test('fails a TLS credential that is not a Secret name', () => {

@@ -79,20 +79,27 @@ describe('Knative mode with the activator on the path', () => {
 describe('Standard mode', () => {
   const { docs } = build({
     deploymentMode: KServeDeploymentMode.STANDARD,
-    allowedPrincipals: ['cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account'],
+    allowedPrincipals: ['cluster.local/ns/model-clients/sa/scorer'],
     allowedNamespaces: ['monitoring'],
   });
-  test('no Knative annotations or rules; gateway principal and extra namespaces allowed', () => {
+  test('no Knative annotations or rules; a caller\'s principal and extra namespaces allowed', () => {
     const is = oneOf(docs, 'InferenceService');
     expect(is.metadata.annotations).toEqual({ 'serving.kserve.io/deploymentMode': 'Standard' });
     expect(oneOf(docs, 'AuthorizationPolicy').spec.rules).toEqual([
       { from: [{ source: { namespaces: ['monitoring', 'user1'] } }] },
-      { from: [{ source: { principals: ['cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account'] } }] },
+      { from: [{ source: { principals: ['cluster.local/ns/model-clients/sa/scorer'] } }] },
     ]);
     expect(JSON.stringify(docs)).not.toContain('knative');
     expectValidManifests(docs);
     expect(docs).toMatchSnapshot();
   });
+});
+
+test('acknowledgeSharedCallers allows a gateway\'s identity, by name', () => {
+  const principal = 'cluster.local/ns/istio-system/sa/kserve-local-gateway';
+  const { docs } = build({ allowedPrincipals: [principal], allowedNamespaces: ['istio-system'], acknowledgeSharedCallers: true });
+  expect(oneOf(docs, 'AuthorizationPolicy').spec.rules).toContainEqual({ from: [{ source: { principals: [principal] } }] });
+  expectValidManifests(docs);
 });
 
 describe('model options', () => {
@@ -151,6 +158,15 @@ describe('bad input', () => {
     ['fails scale to zero in Standard mode', { deploymentMode: KServeDeploymentMode.STANDARD, minReplicas: 0 }, 'invalid minReplicas 0: expected at least 1 in Standard mode'],
     ['fails an allowed namespace that is not a DNS label', { allowedNamespaces: ['Team_A'] }, 'invalid allowedNamespaces[0] "Team_A"'],
     ['fails a malformed principal', { allowedPrincipals: ['istio-ingressgateway'] }, 'invalid allowedPrincipals[0] "istio-ingressgateway"'],
+    ['fails the ingress gateway\'s principal, which every caller of the gateways carries',
+      { allowedPrincipals: ['cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account'] },
+      /invalid allowedPrincipals\[0\] "cluster.local\/ns\/istio-system\/sa\/istio-ingressgateway-service-account": expected the identity of a caller of the model, not of a gateway .*acknowledgeSharedCallers: true/],
+    ['fails a gateway service account in another namespace', { allowedPrincipals: ['cluster.local/ns/ingress/sa/public-gateway'] }, /invalid allowedPrincipals\[0\]/],
+    ['fails knative-serving as an allowed namespace', { allowedNamespaces: ['knative-serving'] },
+      /invalid allowedNamespaces\[0\] "knative-serving": expected another namespace: the activator in knative-serving carries every caller's request/],
+    ['fails istio-system as an allowed namespace', { allowedNamespaces: ['istio-system'] }, /invalid allowedNamespaces\[0\] "istio-system": expected a namespace of callers of the model/],
+    ['fails allowed namespaces given as one string', { allowedNamespaces: 'team-a' as any }, 'invalid allowedNamespaces "team-a": expected a list'],
+    ['fails isolating the model into a platform namespace', { namespace: 'kube-system' }, /invalid namespace "kube-system": expected a namespace of its own/],
     ['fails a bad quantity', { resources: { memoryLimit: '4 GB' } }, 'invalid resources.memoryLimit "4 GB": expected a Kubernetes quantity'],
     ['fails a GPU resource without GPUs', { resources: { gpuResource: 'amd.com/gpu' } }, 'invalid resources.gpuResource "amd.com/gpu"'],
   ];

@@ -76,7 +76,7 @@ describe('IngressRoute (default)', () => {
 
   test('the TLSOption requires TLS 1.2 and strict SNI and is never named "default"', () => {
     const opt = oneOf(docs, 'TLSOption');
-    expect(opt.spec).toEqual({ minVersion: 'VersionTLS12', sniStrict: true });
+    expect(opt.spec).toEqual({ minVersion: 'VersionTLS12', cipherSuites: TraefikCipherSuites.MODERN, sniStrict: true });
     expect(opt.metadata.name).not.toBe('default');
   });
 
@@ -124,10 +124,13 @@ describe('Ingress', () => {
     });
   });
 
-  test('the redirect Ingress listens on web with the redirect middleware only', () => {
+  test('the redirect Ingress listens on web with the redirect middleware, then basic auth', () => {
     const ing = docsOf(docs, 'Ingress').find(d => d.metadata.annotations['traefik.ingress.kubernetes.io/router.entrypoints'] === 'web');
     const redirect = docsOf(docs, 'Middleware').find(d => d.spec.redirectScheme);
-    expect(ing.metadata.annotations['traefik.ingress.kubernetes.io/router.middlewares']).toBe(`ml-${redirect.metadata.name}@kubernetescrd`);
+    const auth = docsOf(docs, 'Middleware').find(d => d.spec.basicAuth);
+    // An Ingress must name a real Service, and redirectScheme passes requests that already look like HTTPS.
+    expect(ing.metadata.annotations['traefik.ingress.kubernetes.io/router.middlewares'])
+      .toBe(`ml-${redirect.metadata.name}@kubernetescrd,ml-${auth.metadata.name}@kubernetescrd`);
     expect(ing.metadata.annotations['traefik.ingress.kubernetes.io/router.tls']).toBeUndefined();
   });
 
@@ -150,15 +153,24 @@ describe('options', () => {
     expectValidManifests(docs);
   });
 
-  test('the seed\'s cipher suites with TLS 1.2', () => {
+  test('the seed\'s forward-secret cipher suites with TLS 1.2; its static-RSA suites are refused', () => {
     const seed = [
-      'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256', 'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384', 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256',
-      'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384', 'TLS_RSA_WITH_AES_128_GCM_SHA256', 'TLS_RSA_WITH_AES_256_GCM_SHA384',
-      'TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256',
+      'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256',
+      'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384',
+      'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256',
     ];
     const { docs } = build({ tlsOptions: { cipherSuites: seed, sniStrict: false } });
     expect(oneOf(docs, 'TLSOption').spec).toEqual({ minVersion: 'VersionTLS12', cipherSuites: seed, sniStrict: false });
     expectValidManifests(docs);
+    expect(() => build({ tlsOptions: { cipherSuites: [...seed, 'TLS_RSA_WITH_AES_128_GCM_SHA256'] } }))
+      .toThrow('invalid tlsOptions.cipherSuites[3] "TLS_RSA_WITH_AES_128_GCM_SHA256": expected a forward-secret AEAD TLS 1.2 cipher suite');
+  });
+
+  test('the public suite lists are frozen copies: adding to them changes nothing', () => {
+    expect(() => (TraefikCipherSuites.ACCEPTED as string[]).push('TLS_RSA_WITH_RC4_128_SHA')).toThrow(TypeError);
+    expect(TraefikCipherSuites.ACCEPTED).not.toContain('TLS_RSA_WITH_RC4_128_SHA');
+    expect(TraefikCipherSuites.ACCEPTED).toEqual(expect.arrayContaining(TraefikCipherSuites.MODERN));
+    expect(TraefikCipherSuites.ACCEPTED.some(c => c.startsWith('TLS_RSA_') || c.includes('_CBC_'))).toBe(false);
   });
 
   test('TLS 1.3 minimum', () => {
@@ -192,7 +204,9 @@ describe('options', () => {
   test('a backend from a cdk8s-plus Service in the same namespace', () => {
     const chart = newChart('bos-rf');
     const svc = new kplus.Service(chart, 'svc', { ports: [{ port: 8000 }] });
-    new TraefikBasicAuthIngress(chart, 'i', { host: HOST, backend: Backend.fromService(svc), users: [user1], tls: TraefikTls.certResolver('le') });
+    new TraefikBasicAuthIngress(chart, 'i', {
+      host: HOST, backend: Backend.fromService(svc), users: [user1], tls: TraefikTls.certResolver('le'), allowDirectBackendAccess: true,
+    });
     const docs = Testing.synth(chart);
     const route = docsOf(docs, 'IngressRoute').find(d => d.spec.entryPoints[0] === 'websecure');
     expect(route.spec.routes[0].services).toEqual([{ name: oneOf(docs, 'Service').metadata.name, port: 8000 }]);
@@ -220,7 +234,7 @@ describe('bad input', () => {
     ['fails TLS 1.3 with cipher suites', { tlsOptions: { minVersion: TraefikTlsVersion.TLS_1_3, cipherSuites: TraefikCipherSuites.MODERN } },
       /invalid tlsOptions.cipherSuites \[.*\]: expected no cipher suites with a TLS 1.3 minimum/],
     ['fails an unknown cipher suite', { tlsOptions: { cipherSuites: ['TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', 'TLS_FAST'] } },
-      'invalid tlsOptions.cipherSuites[1] "TLS_FAST": expected a TLS 1.2 cipher suite name'],
+      'invalid tlsOptions.cipherSuites[1] "TLS_FAST": expected a forward-secret AEAD TLS 1.2 cipher suite of TraefikCipherSuites.ACCEPTED'],
     ['fails a broken cipher suite', { tlsOptions: { cipherSuites: ['TLS_RSA_WITH_RC4_128_SHA'] } }, 'invalid tlsOptions.cipherSuites[0] "TLS_RSA_WITH_RC4_128_SHA"'],
     ['fails no TLS without the explicit opt-in', { tls: undefined },
       'invalid tls undefined: expected TraefikTls.certResolver(name) or TraefikTls.fromSecret(name); basic auth over plain HTTP needs the explicit TraefikTls.insecurePlainHttp()'],

@@ -1,0 +1,93 @@
+/**
+ * Keeps a backend reachable only through its front door: a NetworkPolicy on the backend's pods
+ * that admits only the front door's pods on the backend's port and, for front doors in an
+ * Istio mesh, an ALLOW AuthorizationPolicy on the same pods for the front door's identity.
+ *
+ * Only for backends made with `Backend.fromService`: the pods are those the Service selects,
+ * read when the app is synthesized. A Service that selects no pods is an error (a NetworkPolicy
+ * with an empty pod selector would apply to every pod of the namespace).
+ */
+import { ApiObject, Chart, Lazy } from 'cdk8s';
+import { Construct } from 'constructs';
+import { byCodeUnits } from './_validate';
+import { Backend } from './backend';
+import * as security from '../imports/security.istio.io';
+
+/** Pods that may reach the backend: the front door's. */
+export interface BackendPeer {
+  /** The namespace of the front door's pods. */
+  readonly namespace: string;
+  /** Labels of the front door's pods (read at synth time). */
+  readonly labels: () => { [key: string]: string };
+}
+
+/** What `isolateBackend` wrote. */
+export interface BackendIsolation {
+  readonly networkPolicy: ApiObject;
+  readonly authorizationPolicy?: ApiObject;
+}
+
+const sorted = (m: { [key: string]: string }) => Object.fromEntries(Object.entries(m).sort(([a], [b]) => byCodeUnits(a, b)));
+
+/**
+ * Writes the NetworkPolicy (and, with `meshNamespaces`, the AuthorizationPolicy) as children of
+ * `scope`; nothing when the backend's pods are unknown (`Backend.fromName`).
+ */
+export function isolateBackend(scope: Construct, ctx: string, backend: Backend, opts: {
+  readonly peers: BackendPeer[];
+  /** Mesh identities that may call the backend (the front door's): namespaces or principals. */
+  readonly meshSources?: { readonly namespaces?: string[]; readonly principals?: string[] };
+}): BackendIsolation | undefined {
+  const service = backend.service;
+  if (service === undefined) {
+    return undefined;
+  }
+  const spec = () => ApiObject.of(service).toJson().spec ?? {};
+  const selector = () => sorted(spec().selector ?? {});
+  const targetPort = () => {
+    const port = (spec().ports ?? []).find((p: any) => p.port === backend.port);
+    return port?.targetPort ?? backend.port;
+  };
+  const namespace = backend.namespace ?? Chart.of(scope).namespace;
+  scope.node.addValidation({
+    validate: () => Object.keys(selector()).length === 0
+      ? [`${ctx}: invalid backend ${service.node.path}: expected a Service that selects pods (a selector), so that only the front door can reach them; ` +
+        'with no selector the NetworkPolicy would apply to every pod of the namespace (allowDirectBackendAccess: true writes none)']
+      : [],
+  });
+  const networkPolicy = new ApiObject(scope, 'BackendNetworkPolicy', {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { namespace },
+    spec: Lazy.any({
+      produce: () => ({
+        podSelector: { matchLabels: selector() },
+        policyTypes: ['Ingress'],
+        ingress: [{
+          from: opts.peers.map(p => ({
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': p.namespace } },
+            podSelector: { matchLabels: sorted(p.labels()) },
+          })),
+          ports: [{ protocol: 'TCP', port: targetPort() }],
+        }],
+      }),
+    }),
+  });
+  let authorizationPolicy: ApiObject | undefined;
+  if (opts.meshSources !== undefined) {
+    const list = (xs?: string[]) => (xs === undefined ? undefined : [...new Set(xs)].sort(byCodeUnits));
+    const source = { namespaces: list(opts.meshSources.namespaces), principals: list(opts.meshSources.principals) };
+    authorizationPolicy = new ApiObject(scope, 'BackendAuthorizationPolicy', {
+      ...security.AuthorizationPolicy.GVK,
+      metadata: { namespace },
+      spec: Lazy.any({
+        produce: () => ({
+          selector: { matchLabels: selector() },
+          action: 'ALLOW',
+          rules: [{ from: [{ source: JSON.parse(JSON.stringify(source)) }] }],
+        }),
+      }),
+    });
+  }
+  return { networkPolicy, authorizationPolicy };
+}

@@ -1,0 +1,158 @@
+/**
+ * Attacks on IstioExternalAuthorization through the Istio gateway model (test/attack/istio.ts)
+ * on a Kubeflow-like gateway that serves the dashboard, another team's app and a KServe model:
+ * a request reaches a backend only with a session the authorization service accepts, or on the
+ * model's host, on an inference path as the backend reads it, with a valid token for the model
+ * and no forged identity header.
+ */
+import { Testing } from 'cdk8s';
+import { IstioExternalAuthorization, IstioExternalAuthorizationProps } from '../../src';
+import { Credential, jwtCredentials, newIssuer, TestIssuer } from '../attack/credentials';
+import { GatewayWorkload, IstioGatewayModel } from '../attack/istio';
+import { backendPath, canonicalHost, variants } from '../attack/requests';
+import { expectValidManifests } from '../schema';
+import { newChart } from '../util';
+
+const K8S_ISSUER = 'https://kubernetes.default.svc.cluster.local';
+const MODEL_HOST = 'sklearn-iris.kserve-test.example.com';
+const GATEWAY: GatewayWorkload = { namespace: 'istio-system', labels: { istio: 'ingressgateway' } };
+const EXEMPT_PREFIXES = ['/v1/models/', '/v2/models/', '/inference.GRPCInferenceService/'];
+const SESSION = 'authservice_session=valid';
+
+let issuer: TestIssuer;
+let jwt: { good: Credential; bad: Credential[] };
+
+beforeAll(async () => {
+  issuer = await newIssuer(K8S_ISSUER);
+  jwt = await jwtCredentials(issuer, 'sklearn-iris');
+});
+
+const vs = (name: string, ns: string, host: string, service: string, port: number) => ({
+  apiVersion: 'networking.istio.io/v1',
+  kind: 'VirtualService',
+  metadata: { name, namespace: ns },
+  spec: { hosts: [host], gateways: ['kubeflow/kubeflow-gateway'], http: [{ match: [{ uri: { prefix: '/' } }], route: [{ destination: { host: `${service}.${ns}.svc.cluster.local`, port: { number: port } } }] }] },
+});
+
+/** The rest of the cluster: Kubeflow's Gateway and the VirtualServices of three apps. */
+const CLUSTER = [
+  {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'Gateway',
+    metadata: { name: 'kubeflow-gateway', namespace: 'kubeflow' },
+    spec: { selector: { istio: 'ingressgateway' }, servers: [{ hosts: ['*'], port: { number: 443, name: 'https', protocol: 'HTTP' } }] },
+  },
+  vs('centraldashboard', 'kubeflow', 'kubeflow.example.com', 'centraldashboard', 80),
+  vs('app', 'team-a', 'app.example.com', 'app', 8080),
+  vs('sklearn-iris', 'kserve-test', MODEL_HOST, 'sklearn-iris-predictor', 80),
+];
+
+function synth(props: Partial<IstioExternalAuthorizationProps> = {}): any[] {
+  const chart = newChart(null);
+  new IstioExternalAuthorization(chart, 'dex', {
+    provider: {
+      name: 'dex-auth-provider', service: 'authservice.istio-system.svc.cluster.local', port: 8080, headersToUpstreamOnAllow: ['kubeflow-userid'],
+    },
+    exempt: { hosts: [MODEL_HOST], jwt: { issuer: K8S_ISSUER, jwksUri: `${K8S_ISSUER}/openid/v1/jwks`, audiences: ['sklearn-iris'] } },
+    acknowledgeGatewayWideJwt: true,
+    ...props,
+  });
+  const docs = Testing.synth(chart);
+  expectValidManifests(docs);
+  return docs;
+}
+
+const model = (docs: any[]) => new IstioGatewayModel([...docs, ...CLUSTER], GATEWAY, {
+  jwksFor: () => issuer.jwks,
+  extAuthz: {
+    'dex-auth-provider': {
+      check: h => ((h.cookie ?? '').includes(SESSION) ? { allow: true, headers: { 'kubeflow-userid': 'alice@example.com' } } : { allow: false }),
+      headersToUpstreamOnAllow: ['kubeflow-userid'],
+    },
+  },
+});
+
+/** Requests that reach a backend without a session, and are not inference calls with a valid token on the model's host. */
+async function violations(m: IstioGatewayModel): Promise<string[]> {
+  const out: string[] = [];
+  const forged = { label: 'a valid token and a forged kubeflow-userid', headers: { ...jwt.good.headers, 'kubeflow-userid': 'admin@example.com' } };
+  for (const host of ['kubeflow.example.com', 'app.example.com', MODEL_HOST]) {
+    for (const path of ['/v1/models/sklearn-iris:predict', '/v2/models/sklearn-iris/infer', '/inference.GRPCInferenceService/ModelInfer', '/v1/admin', '/admin']) {
+      for (const req of variants({ host, path })) {
+        for (const cred of [jwt.good, forged, ...jwt.bad]) {
+          const r = await m.handle({ ...req, headers: { ...req.headers, ...cred.headers } });
+          if (r.backend === undefined) {
+            continue;
+          }
+          const exempt = canonicalHost(req.authority) === MODEL_HOST && r.backend === 'kserve-test/sklearn-iris-predictor:80' &&
+            EXEMPT_PREFIXES.some(p => backendPath(r.path!).startsWith(p)) && cred === jwt.good && r.headers?.['kubeflow-userid'] === undefined;
+          if (!exempt) {
+            out.push(`${req.label} with ${cred.label}: reached ${r.backend} at ${r.path} (${r.why})`);
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+test('a session reaches every app, with the identity the authorization service set', async () => {
+  const m = model(synth());
+  for (const [host, backend] of [['kubeflow.example.com', 'kubeflow/centraldashboard:80'], ['app.example.com', 'team-a/app:8080']]) {
+    const r = await m.handle({ scheme: 'https', authority: host, method: 'GET', path: '/v1/x', headers: { 'cookie': SESSION, 'kubeflow-userid': 'forged' }, label: 'session' });
+    expect(r.backend).toBe(backend);
+    expect(r.headers?.['kubeflow-userid']).toBe('alice@example.com');
+  }
+});
+
+test('a valid token reaches the model on its inference paths, without a session', async () => {
+  const m = model(synth());
+  const r = await m.handle({ scheme: 'https', authority: MODEL_HOST, method: 'POST', path: '/v1/models/sklearn-iris:predict', headers: jwt.good.headers, label: 'token' });
+  expect(r.backend).toBe('kserve-test/sklearn-iris-predictor:80');
+  const other = await m.handle({ scheme: 'https', authority: MODEL_HOST, method: 'GET', path: '/metrics', headers: jwt.good.headers, label: 'token' });
+  expect(other.status).toBe(403);
+});
+
+test('blocks every host, path, method and header variant that is neither a session nor an inference call with a valid token', async () => {
+  expect(await violations(model(synth()))).toEqual([]);
+});
+
+test('blocks exempted requests that carry an identity header the authorization service would set', async () => {
+  const m = model(synth());
+  const r = await m.handle({
+    scheme: 'https',
+    authority: MODEL_HOST,
+    method: 'POST',
+    path: '/v1/models/sklearn-iris:predict',
+    headers: { ...jwt.good.headers, 'kubeflow-userid': 'admin@example.com' },
+    label: 'forged',
+  });
+  expect(r.status).toBe(403);
+});
+
+describe('negative controls: the model finds the known-bad setups', () => {
+  test('seed 004: a CUSTOM policy with notPaths ["/v1*"] opens every app\'s /v1 paths', async () => {
+    const seed = [{
+      apiVersion: 'security.istio.io/v1',
+      kind: 'AuthorizationPolicy',
+      metadata: { name: 'dex-auth', namespace: 'istio-system' },
+      spec: { selector: { matchLabels: { istio: 'ingressgateway' } }, action: 'CUSTOM', provider: { name: 'dex-auth-provider' }, rules: [{ to: [{ operation: { notPaths: ['/v1*'] } }] }] },
+    }];
+    const found = await violations(model(seed));
+    expect(found).toContainEqual(expect.stringContaining('reached team-a/app:8080 at /v1/admin'));
+    expect(found).toContainEqual(expect.stringContaining('reached kubeflow/centraldashboard:80 at /v1/models'));
+  });
+
+  test('without the gateway\'s path normalization, an encoded traversal on the model host reaches another path', async () => {
+    const docs = synth().filter(d => d.kind !== 'EnvoyFilter');
+    const found = await violations(model(docs));
+    expect(found).toContainEqual(
+      'path /v1/models/sklearn-iris:predict%2f..%2f..%2fadmin with a valid token: reached kserve-test/sklearn-iris-predictor:80 ' +
+      'at /v1/models/sklearn-iris:predict%2f..%2f..%2fadmin (VirtualService route to kserve-test/sklearn-iris-predictor:80)');
+  });
+
+  test('without the forged-identity DENY, an exempted request carries a forged kubeflow-userid to the model', async () => {
+    const docs = synth().filter(d => !(d.kind === 'AuthorizationPolicy' && d.spec.rules?.some((r: any) => r.when?.some((w: any) => w.key === 'request.headers[kubeflow-userid]'))));
+    expect(await violations(model(docs))).toContainEqual(expect.stringContaining('with a valid token and a forged kubeflow-userid: reached kserve-test'));
+  });
+});

@@ -30,6 +30,8 @@ export class ExternalAuthorizationChart extends Chart {
           audiences: ['sklearn-iris'],
         },
       },
+      // Kubeflow's gateway checks bearer tokens of these issuers for every app it serves.
+      acknowledgeGatewayWideJwt: true,
     });
     this.meshConfig = authz.meshConfig;
   }

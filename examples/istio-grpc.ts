@@ -18,7 +18,9 @@ export class IstioGrpcChart extends Chart {
       hosts: ['ml.example.com'],
       backend,
       existingGateway: 'istio-system/tfy-wildcard',
+      // The pods that serve the shared Gateway: the Wasm plugin goes there.
       gatewaySelector: { istio: 'tfy-istio-ingress' },
+      gatewayNamespace: 'istio-system',
       basicAuth: {
         // The plugin needs the password itself; read it from the environment, never from code.
         credentials: [{ username: 'ml-client', password: process.env.ML_API_PASSWORD ?? 'example-only-change-me' }],

@@ -32,6 +32,8 @@ export class TraefikBasicAuthChart extends Chart {
       // Made with `htpasswd -nbB user1 '<password>'`: no plaintext password in the app.
       users: [BasicAuthUser.fromHash('user1', '$2y$10$b/v3EUgjslotfGppcj0CrusVnpLL0kBOnM7RZ2zd0ja6DM7WQ/xPK')],
       tls: TraefikTls.certResolver('letsencrypt'),
+      // Only Traefik's pods may reach the scoring service (a NetworkPolicy).
+      traefikNamespace: 'traefik',
     });
   }
 }

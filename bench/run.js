@@ -21,28 +21,45 @@ const version = p => JSON.parse(fs.readFileSync(path.join(root, 'node_modules', 
 const rows = [];
 const row = (what, value, baseline, ratio, target) => rows.push([what, value, baseline, ratio, target ?? '']);
 
-// 1. synth time and peak memory
+// 1. synth time and peak memory, in two layouts, against two baselines
 const manifests = path.join(os.tmpdir(), `bench-manifests-${process.pid}.json`);
+const synthRun = (variant, layout, n) => JSON.parse(node([path.join(__dirname, 'synth-app.js'), variant, layout, String(n), manifests]));
 const synth = {};
-for (const n of SIZES) {
-  const lib = [];
-  const base = [];
-  for (let r = 0; r < RUNS; r++) {
-    lib.push(JSON.parse(node([path.join(__dirname, 'synth-app.js'), 'library', String(n), manifests])));
-    base.push(JSON.parse(node([path.join(__dirname, 'synth-app.js'), 'baseline', String(n), manifests])));
+const LAYOUTS = [
+  ['teams', SIZES, RUNS],
+  // one chart per service: cdk8s validates the whole app once per chart
+  ['per-service', (process.env.BENCH_PER_SERVICE_SIZES ?? '100,1000').split(',').map(Number), Math.min(RUNS, 3)],
+];
+for (const [layout, sizes, runs] of LAYOUTS) {
+  for (const n of sizes) {
+    const by = { 'library': [], 'plus-raw': [], 'raw': [] };
+    for (let r = 0; r < runs; r++) {
+      for (const variant of Object.keys(by)) {
+        by[variant].push(synthRun(variant, layout, n));
+      }
+    }
+    const lib = by.library[0];
+    for (const variant of ['plus-raw', 'raw']) {
+      const other = by[variant][0];
+      if (lib.docs !== other.docs || lib.bytes !== other.bytes) {
+        throw new Error(`${variant} does not write the same manifests (${layout}, N=${n}): ${lib.docs}/${lib.bytes} vs ${other.docs}/${other.bytes}`);
+      }
+    }
+    const med = (variant, key) => median(by[variant].map(x => x[key]));
+    const l = { ms: med('library', 'ms'), mb: med('library', 'maxRssMb') };
+    synth[`${layout}/${n}`] = l;
+    const charts = layout === 'teams' ? Math.min(10, n) : n;
+    const target = n === 1000 ? (layout === 'teams' ? '<= 1.1' : '<= 1.5') : '';
+    row(`${layout} N=${n} (${charts} charts, ${lib.docs} docs): time`, `${fmt(l.ms, 0)} ms`,
+      `${fmt(med('plus-raw', 'ms'), 0)} ms (plus + raw)`, fmt(l.ms / med('plus-raw', 'ms'), 2), target);
+    row(`  against all raw ApiObjects`, '', `${fmt(med('raw', 'ms'), 0)} ms (raw)`, fmt(l.ms / med('raw', 'ms'), 2));
+    row(`  peak RSS`, `${fmt(l.mb, 0)} MB`, `${fmt(med('plus-raw', 'maxRssMb'), 0)} MB (plus + raw)`, fmt(l.mb / med('plus-raw', 'maxRssMb'), 2));
   }
-  if (lib[0].docs !== base[0].docs || lib[0].bytes !== base[0].bytes) {
-    throw new Error(`baseline does not write the same manifests at N=${n}: ${lib[0].docs}/${lib[0].bytes} vs ${base[0].docs}/${base[0].bytes}`);
-  }
-  const l = { ms: median(lib.map(x => x.ms)), mb: median(lib.map(x => x.maxRssMb)), docs: lib[0].docs };
-  const b = { ms: median(base.map(x => x.ms)), mb: median(base.map(x => x.maxRssMb)) };
-  synth[n] = l;
-  row(`synth N=${n} (${l.docs} docs): time`, `${fmt(l.ms, 0)} ms`, `${fmt(b.ms, 0)} ms`, fmt(l.ms / b.ms, 2), n === 1000 ? '<= 1.5' : '');
-  row(`synth N=${n}: peak RSS`, `${fmt(l.mb, 0)} MB`, `${fmt(b.mb, 0)} MB`, fmt(l.mb / b.mb, 2));
 }
 fs.rmSync(manifests, { force: true });
-if (synth[100] && synth[1000]) {
-  row('synth growth N=100 -> N=1000', `${fmt(synth[1000].ms / synth[100].ms, 1)}x`, '10x (linear)', fmt(synth[1000].ms / synth[100].ms / 10, 2), '<= 11x');
+if (synth['teams/100'] && synth['teams/1000']) {
+  const g = synth['teams/1000'].ms / synth['teams/100'].ms;
+  row('teams growth N=100 -> N=1000', `${fmt(g, 1)}x`, '10x (linear)', fmt(g / 10, 2), '<= 11x');
 }
 
 // 2. cold load

@@ -42,35 +42,39 @@ export function isolateBackend(scope: Construct, ctx: string, backend: Backend, 
   if (service === undefined) {
     return undefined;
   }
-  const spec = () => ApiObject.of(service).toJson().spec ?? {};
-  const selector = () => sorted(spec().selector ?? {});
-  const targetPort = () => {
-    const port = (spec().ports ?? []).find((p: any) => p.port === backend.port);
-    return port?.targetPort ?? backend.port;
-  };
+  const serviceSpec = () => ApiObject.of(service).toJson().spec ?? {};
+  const selectorOf = (spec: any) => sorted(spec.selector ?? {});
+  const targetPortOf = (spec: any) => (spec.ports ?? []).find((p: any) => p.port === backend.port)?.targetPort ?? backend.port;
   const namespace = backend.namespace ?? Chart.of(scope).namespace;
+  // cdk8s validates the whole app once per chart: a selector found once stays (cdk8s-plus only adds
+  // labels to it), so the Service is resolved once for the check, not once per chart.
+  let selects = false;
   scope.node.addValidation({
-    validate: () => Object.keys(selector()).length === 0
-      ? [`${ctx}: invalid backend ${service.node.path}: expected a Service that selects pods (a selector), so that only the front door can reach them; ` +
-        'with no selector the NetworkPolicy would apply to every pod of the namespace (allowDirectBackendAccess: true writes none)']
-      : [],
+    validate: () => {
+      selects = selects || Object.keys(selectorOf(serviceSpec())).length > 0;
+      return selects ? [] : [`${ctx}: invalid backend ${service.node.path}: expected a Service that selects pods (a selector), so that only the front door can reach them; ` +
+        'with no selector the NetworkPolicy would apply to every pod of the namespace (allowDirectBackendAccess: true writes none)'];
+    },
   });
   const networkPolicy = new ApiObject(scope, 'BackendNetworkPolicy', {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
     metadata: { namespace },
     spec: Lazy.any({
-      produce: () => ({
-        podSelector: { matchLabels: selector() },
-        policyTypes: ['Ingress'],
-        ingress: [{
-          from: opts.peers.map(p => ({
-            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': p.namespace } },
-            podSelector: { matchLabels: sorted(p.labels()) },
-          })),
-          ports: [{ protocol: 'TCP', port: targetPort() }],
-        }],
-      }),
+      produce: () => {
+        const spec = serviceSpec();
+        return {
+          podSelector: { matchLabels: selectorOf(spec) },
+          policyTypes: ['Ingress'],
+          ingress: [{
+            from: opts.peers.map(p => ({
+              namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': p.namespace } },
+              podSelector: { matchLabels: sorted(p.labels()) },
+            })),
+            ports: [{ protocol: 'TCP', port: targetPortOf(spec) }],
+          }],
+        };
+      },
     }),
   });
   let authorizationPolicy: ApiObject | undefined;
@@ -82,7 +86,7 @@ export function isolateBackend(scope: Construct, ctx: string, backend: Backend, 
       metadata: { namespace },
       spec: Lazy.any({
         produce: () => ({
-          selector: { matchLabels: selector() },
+          selector: { matchLabels: selectorOf(serviceSpec()) },
           action: 'ALLOW',
           rules: [{ from: [{ source: JSON.parse(JSON.stringify(source)) }] }],
         }),

@@ -6,6 +6,7 @@
  * tests send every variant with every bad credential and assert that none reaches the backend
  * (and send the base request with good credentials, which must reach it).
  */
+import { Outcome } from './outcome';
 
 /** An HTTP request as a client sends it to a front door. */
 export interface AttackRequest {
@@ -150,4 +151,37 @@ export function backendPath(path: string): string {
 /** Host header without port and trailing dot, lowercase: the host a request is meant for. */
 export function canonicalHost(authority: string): string {
   return authority.replace(/:\d*$/, '').replace(/\.$/, '').toLowerCase();
+}
+
+/** Headers a gRPC client sends, and a gRPC inference method's path. */
+export const GRPC_HEADERS: { readonly [name: string]: string } = { 'content-type': 'application/grpc', 'te': 'trailers' };
+export const GRPC_INFER_PATH = '/inference.GRPCInferenceService/ModelInfer';
+
+/** A credential as request headers (see credentials.ts). */
+interface CredentialHeaders {
+  readonly label: string;
+  readonly headers: { readonly [name: string]: string };
+}
+
+/**
+ * Sends every request with every credential through a data-plane model and lists those that
+ * reached a backend, unless `allowed` says the request may (an open path, an exemption).
+ */
+export async function reached(
+  handle: (req: AttackRequest) => Outcome | Promise<Outcome>,
+  requests: AttackRequest[],
+  credentials: CredentialHeaders[],
+  allowed: (req: AttackRequest, cred: CredentialHeaders, outcome: Outcome) => boolean = () => false,
+): Promise<string[]> {
+  const out: string[] = [];
+  for (const req of requests) {
+    for (const cred of credentials) {
+      const sent = { ...req, headers: { ...req.headers, ...cred.headers } };
+      const r = await handle(sent);
+      if (r.backend !== undefined && !allowed(sent, cred, r)) {
+        out.push(`${req.label} with ${cred.label}: reached ${r.backend}${r.path !== undefined ? ` at ${r.path}` : ''} (${r.why})`);
+      }
+    }
+  }
+  return out;
 }

@@ -7,14 +7,14 @@ import { Testing } from 'cdk8s';
 import { Backend, EnvoyJwtProxy, EnvoyJwtProxyProps, JsonWebKeySet } from '../../src';
 import { Credential, jwtCredentials, newIssuer, TestIssuer } from '../attack/credentials';
 import { EnvoyModel } from '../attack/envoy';
-import { backendPath, variants } from '../attack/requests';
+import { backendPath, GRPC_HEADERS, reached, variants } from '../attack/requests';
 import { expectValidManifests } from '../schema';
 import { newChart } from '../util';
 
 const ISSUER = 'https://issuer.example.com';
 const HOST = 'bookstore.example.com';
 const BACKEND = 'bookstore/bookstore-service:8080';
-const GRPC = { 'content-type': 'application/grpc', 'te': 'trailers' };
+const GRPC = GRPC_HEADERS;
 let issuer: TestIssuer;
 let jwt: { good: Credential; bad: Credential[] };
 
@@ -38,20 +38,10 @@ function proxy(props: Partial<EnvoyJwtProxyProps> = {}): EnvoyJwtProxy {
 const model = (bootstrap: any) => new EnvoyModel(bootstrap, { localJwks: issuer.jwks, jwksFor: () => issuer.jwks });
 
 /** Requests without a valid token that reach the backend on a path not left open. */
-async function leaks(m: EnvoyModel, open: string[], extraPaths: string[] = []): Promise<string[]> {
-  const out: string[] = [];
+function leaks(m: EnvoyModel, open: string[], extraPaths: string[] = []): Promise<string[]> {
   const isOpen = (p: string) => open.some(o => (o.endsWith('/') ? p.startsWith(o) : p === o || p.startsWith(`${o}/`)));
-  for (const path of ['/bookstore.Bookstore/ListShelves', ...extraPaths]) {
-    for (const req of variants({ host: HOST, path, headers: GRPC }, { extraPaths: open })) {
-      for (const cred of jwt.bad) {
-        const r = await m.handle({ ...req, headers: { ...req.headers, ...cred.headers } });
-        if (r.backend !== undefined && !isOpen(backendPath(r.path!))) {
-          out.push(`${req.label} with ${cred.label}: reached ${r.backend} at ${r.path} (${r.why})`);
-        }
-      }
-    }
-  }
-  return out;
+  const requests = ['/bookstore.Bookstore/ListShelves', ...extraPaths].flatMap(path => variants({ host: HOST, path, headers: GRPC }, { extraPaths: open }));
+  return reached(r => m.handle(r), requests, jwt.bad, (_req, _cred, r) => isOpen(backendPath(r.path!)));
 }
 
 const good = { scheme: 'https' as const, authority: HOST, method: 'POST', path: '/bookstore.Bookstore/ListShelves', label: 'good' };

@@ -8,7 +8,7 @@ import { Testing } from 'cdk8s';
 import { Backend, IstioGrpcIngress, IstioGrpcIngressProps, IstioTls, JsonWebKeySet } from '../../src';
 import { basicCredentials, Credential, jwtCredentials, newIssuer, TestIssuer } from '../attack/credentials';
 import { GatewayWorkload, IstioGatewayModel } from '../attack/istio';
-import { AttackRequest, variants } from '../attack/requests';
+import { AttackRequest, GRPC_HEADERS, GRPC_INFER_PATH, reached, variants } from '../attack/requests';
 import { expectValidManifests } from '../schema';
 import { newChart } from '../util';
 
@@ -16,8 +16,8 @@ const ISSUER = 'https://issuer.example.com';
 const AUDIENCE = 'ml-api';
 const BACKEND = 'ml-services/ml-api:8500';
 const GATEWAY: GatewayWorkload = { namespace: 'istio-system', labels: { istio: 'ingressgateway', app: 'istio-ingressgateway' } };
-const GRPC = { 'content-type': 'application/grpc', 'te': 'trailers' };
-const PATH = '/inference.GRPCInferenceService/ModelInfer';
+const GRPC = GRPC_HEADERS;
+const PATH = GRPC_INFER_PATH;
 
 let issuer: TestIssuer;
 let jwt: { good: Credential; bad: Credential[] };
@@ -49,18 +49,8 @@ const jwtProps = (extra: Partial<IstioGrpcIngressProps> = {}): Partial<IstioGrpc
 
 const model = (docs: any[], workload = GATEWAY) => new IstioGatewayModel(docs, workload, { jwksFor: () => issuer.jwks });
 
-async function leaks(m: IstioGatewayModel, host: string, bad: Credential[], wildcard?: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const req of variants({ host, path: PATH, headers: GRPC }, { wildcard })) {
-    for (const cred of bad) {
-      const r = await m.handle({ ...req, headers: { ...req.headers, ...cred.headers } });
-      if (r.backend !== undefined) {
-        out.push(`${req.label} with ${cred.label}: reached ${r.backend} (${r.why})`);
-      }
-    }
-  }
-  return out;
-}
+const leaks = (m: IstioGatewayModel, host: string, bad: Credential[], wildcard?: string) =>
+  reached(r => m.handle(r), variants({ host, path: PATH, headers: GRPC }, { wildcard }), bad);
 
 const good = (host: string, cred: Credential): AttackRequest =>
   ({ scheme: 'https', authority: host, method: 'POST', path: PATH, headers: { ...GRPC, ...cred.headers }, label: 'good' });

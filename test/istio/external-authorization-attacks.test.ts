@@ -9,7 +9,7 @@ import { Testing } from 'cdk8s';
 import { IstioExternalAuthorization, IstioExternalAuthorizationProps } from '../../src';
 import { Credential, jwtCredentials, newIssuer, TestIssuer } from '../attack/credentials';
 import { GatewayWorkload, IstioGatewayModel } from '../attack/istio';
-import { backendPath, canonicalHost, variants } from '../attack/requests';
+import { backendPath, canonicalHost, reached, variants } from '../attack/requests';
 import { expectValidManifests } from '../schema';
 import { newChart } from '../util';
 
@@ -73,27 +73,13 @@ const model = (docs: any[]) => new IstioGatewayModel([...docs, ...CLUSTER], GATE
 });
 
 /** Requests that reach a backend without a session, and are not inference calls with a valid token on the model's host. */
-async function violations(m: IstioGatewayModel): Promise<string[]> {
-  const out: string[] = [];
+function violations(m: IstioGatewayModel): Promise<string[]> {
   const forged = { label: 'a valid token and a forged kubeflow-userid', headers: { ...jwt.good.headers, 'kubeflow-userid': 'admin@example.com' } };
-  for (const host of ['kubeflow.example.com', 'app.example.com', MODEL_HOST]) {
-    for (const path of ['/v1/models/sklearn-iris:predict', '/v2/models/sklearn-iris/infer', '/inference.GRPCInferenceService/ModelInfer', '/v1/admin', '/admin']) {
-      for (const req of variants({ host, path })) {
-        for (const cred of [jwt.good, forged, ...jwt.bad]) {
-          const r = await m.handle({ ...req, headers: { ...req.headers, ...cred.headers } });
-          if (r.backend === undefined) {
-            continue;
-          }
-          const exempt = canonicalHost(req.authority) === MODEL_HOST && r.backend === 'kserve-test/sklearn-iris-predictor:80' &&
-            EXEMPT_PREFIXES.some(p => backendPath(r.path!).startsWith(p)) && cred === jwt.good && r.headers?.['kubeflow-userid'] === undefined;
-          if (!exempt) {
-            out.push(`${req.label} with ${cred.label}: reached ${r.backend} at ${r.path} (${r.why})`);
-          }
-        }
-      }
-    }
-  }
-  return out;
+  const paths = ['/v1/models/sklearn-iris:predict', '/v2/models/sklearn-iris/infer', '/inference.GRPCInferenceService/ModelInfer', '/v1/admin', '/admin'];
+  const requests = ['kubeflow.example.com', 'app.example.com', MODEL_HOST].flatMap(host => paths.flatMap(path => variants({ host, path })));
+  return reached(r => m.handle(r), requests, [jwt.good, forged, ...jwt.bad], (req, cred, r) =>
+    canonicalHost(req.authority) === MODEL_HOST && r.backend === 'kserve-test/sklearn-iris-predictor:80' &&
+    EXEMPT_PREFIXES.some(p => backendPath(r.path!).startsWith(p)) && cred === jwt.good && r.headers?.['kubeflow-userid'] === undefined);
 }
 
 test('a session reaches every app, with the identity the authorization service set', async () => {

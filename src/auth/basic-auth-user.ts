@@ -36,14 +36,15 @@ export interface BasicAuthUserOptions {
   /**
    * The bcrypt salt: 22 characters of bcrypt's base64 alphabet (`./A-Za-z0-9`), 16 bytes.
    *
-   * Without it the salt is derived from the username and password, so the same inputs give
-   * the same hash and the synthesized manifests do not change from one synth to the next.
-   * The price: the same username and password give the same hash wherever they are used, so
-   * two clusters sharing a password can be linked, and an attacker who targets one username
-   * can precompute guesses. Pass a salt (kept with the password, fixed per environment) to
-   * avoid both.
+   * Without it the salt is derived from the username alone (never from the password, which a
+   * salt in the hash line would let anyone test with one SHA-256 instead of one bcrypt), so the
+   * same inputs give the same hash and the synthesized manifests do not change from one synth to
+   * the next. The price: the same username and password give the same hash wherever they are
+   * used, so two clusters sharing a password can be linked, and an attacker who targets one
+   * username can precompute bcrypt guesses for it. Pass a salt (random, kept with the password,
+   * fixed per environment) to avoid both.
    *
-   * @default - derived from the username and password (deterministic)
+   * @default - derived from the username (deterministic)
    */
   readonly salt?: string;
 }
@@ -91,7 +92,7 @@ export class BasicAuthUser {
       fail(CTX_PASSWORD, 'options.salt', options.salt,
         '22 characters of bcrypt base64 ("./A-Za-z0-9", the last one of ".Oeu"), as in the 22 characters after "$2b$10$" of a bcrypt hash');
     }
-    const salt = options.salt ?? derivedSalt(username, password);
+    const salt = options.salt ?? derivedSalt(username);
     const key = createHash('sha256').update(JSON.stringify([cost, salt, username, password])).digest('hex');
     let hash = hashCache.get(key);
     if (hash === undefined) {
@@ -153,12 +154,15 @@ function checkUsername(ctx: string, username: string): void {
   }
 }
 
-/** 16 bytes from SHA-256 over the inputs, in bcrypt's base64: the same inputs, the same salt. */
-function derivedSalt(username: string, password: string): string {
+/**
+ * 16 bytes from SHA-256 over the username, in bcrypt's base64: the same user, the same salt. The
+ * password must not go in: the salt is public in the hash line, and a salt that depends on the
+ * password is a fast test of guesses that skips bcrypt.
+ */
+function derivedSalt(username: string): string {
   const digest = createHash('sha256')
-    .update('cdk8s-secure-serving/bcrypt-salt/v1\0')
-    .update(username, 'utf8').update('\0')
-    .update(password, 'utf8')
+    .update('cdk8s-secure-serving/bcrypt-salt/v2\0')
+    .update(username, 'utf8')
     .digest();
   return bcrypt.encodeBase64([...digest.subarray(0, 16)], 16);
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import * as bcrypt from 'bcryptjs';
 import { BasicAuthUser, PasswordHashAlgorithm } from '../../src';
 
@@ -26,7 +27,6 @@ describe('BasicAuthUser.fromPassword', () => {
   });
 
   test('blocks guessing a password from its salt: no SHA-256 of a guess yields the salt in the hash line', () => {
-    const { createHash } = require('crypto');
     const hash = BasicAuthUser.fromPassword('user1', 'Summer2024!', { cost: 4 }).hash;
     const salt = bcrypt.getSalt(hash).slice(7);
     // what a salt derived from the password would be (the previous derivation)

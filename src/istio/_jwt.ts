@@ -107,6 +107,9 @@ export function requireJwt(scope: Construct, opts: {
     rules.push({ to, when: [{ key: 'request.auth.audiences', notValues: [...opts.jwt.audiences] }] });
   }
   rules.push({ to, when: [{ key: `request.headers[${EXPIRY_HEADER}]`, notValues: ['*'] }] });
+  // Envoy's JWT library reads an `exp` of 0 (or a fraction below 1) as no expiry, and writes it as
+  // "0" or "0.5...": no real expiry starts with 0.
+  rules.push({ to, when: [{ key: `request.headers[${EXPIRY_HEADER}]`, values: ['0*'] }] });
   const denyPolicy = new ApiObject(scope, 'RequireJwt', {
     ...security.AuthorizationPolicy.GVK,
     metadata: { namespace: opts.namespace },

@@ -205,8 +205,9 @@ export class IstioExternalAuthorization extends Construct {
    * The EnvoyFilter that normalizes paths on the gateway's pods before any policy sees them:
    * `%2F` and `%5C` are unescaped and the client is redirected to the resulting path, dot
    * segments are removed and slashes merged, so that `/v1/models/x%2F..%2F..%2Fadmin` cannot
-   * match an exempted path and reach `/admin` on the backend; and requests to the exempted hosts
-   * whose path carries a `;` parameter (`/..;/`) are refused.
+   * match an exempted path and reach `/admin` on the backend; headers whose names have "_" are
+   * dropped (a forged `kubeflow_userid` would pass the identity-header DENY); and requests to the
+   * exempted hosts whose path carries a `;` parameter (`/..;/`) are refused.
    *
    * @default - none without `exempt`
    */
@@ -312,6 +313,9 @@ export class IstioExternalAuthorization extends Construct {
                   'normalize_path': true,
                   'merge_slashes': true,
                   'path_with_escaped_slashes_action': 'UNESCAPE_AND_REDIRECT',
+                  // `kubeflow_userid` would slip past the DENY on `kubeflow-userid`, and some backends
+                  // (CGI-style header names) read the two as one: headers with "_" are dropped.
+                  'common_http_protocol_options': { headers_with_underscores_action: 'DROP_HEADER' },
                 },
               },
             },

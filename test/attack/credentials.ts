@@ -50,6 +50,8 @@ interface TokenOptions {
   readonly issuer?: string;
   readonly audience?: string | null;
   readonly expiresInSeconds?: number | null;
+  /** An `exp` claim as given (epoch seconds), instead of `expiresInSeconds`. */
+  readonly exp?: number;
   readonly key?: KeyObject;
   readonly subject?: string;
 }
@@ -63,6 +65,11 @@ export async function token(by: TestIssuer, opts: TokenOptions = {}): Promise<st
     .setIssuedAt(now - 10);
   if (opts.audience !== null) {
     jwt = jwt.setAudience(opts.audience ?? 'ml-api');
+  }
+  if (opts.exp !== undefined) {
+    // jose refuses a non-positive exp: set the claim by hand
+    return new SignJWT({ sub: opts.subject ?? 'client', iss: opts.issuer ?? by.issuer, iat: now - 10, exp: opts.exp, ...(opts.audience === null ? {} : { aud: opts.audience ?? 'ml-api' }) })
+      .setProtectedHeader({ alg: 'ES256', kid: by.kid }).sign(opts.key ?? by.privateKey);
   }
   if (opts.expiresInSeconds !== null) {
     jwt = jwt.setExpirationTime(now + (opts.expiresInSeconds ?? 600));
@@ -95,6 +102,9 @@ export async function jwtCredentials(issuer: TestIssuer, audience: string): Prom
       { label: 'token for another audience', headers: bearer(await token(issuer, { audience: 'some-other-service' })) },
       { label: 'token without an audience', headers: bearer(await token(issuer, { audience: null })) },
       { label: 'token without an expiry', headers: bearer(await token(issuer, { audience, expiresInSeconds: null })) },
+      // jwt_verify_lib reads exp 0 (or a fraction below 1) as no expiry at all
+      { label: 'token with exp 0', headers: bearer(await token(issuer, { audience, exp: 0 })) },
+      { label: 'token with exp 0.5', headers: bearer(await token(issuer, { audience, exp: 0.5 })) },
       { label: 'token signed with an unpublished key', headers: bearer(await token(issuer, { audience, key: stranger })) },
       { label: 'unsigned token (alg none)', headers: bearer(`${header}.${claims}.`) },
       { label: 'token without the Bearer prefix', headers: { authorization: good } },

@@ -85,7 +85,7 @@ export class EnvoyModel {
           jwks: p.local_jwks ? this.opts.localJwks ?? { keys: [] } : this.opts.jwksFor?.(p.remote_jwks.http_uri.uri) ?? { keys: [] },
         };
         // from_headers [{ name: Authorization, value_prefix: "Bearer " }]
-        const outcome = await verifyJwt(headers, [provider]);
+        const outcome = await verifyJwt(headers, [provider], path);
         if (outcome.kind !== 'valid') {
           return answered(401, `jwt_authn: ${outcome.kind === 'missing' ? 'Jwt is missing' : outcome.reason}`);
         }

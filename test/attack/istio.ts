@@ -13,6 +13,8 @@
  *   of their `match`, case-sensitively, regexes against the whole value, `authority` with its
  *   port (pilot/pkg/networking/core/route/route.go `TranslateRouteMatch`); no match is 404;
  *   `headers.request.remove` is applied by the router, after every filter;
+ * - headers whose names have "_" pass (Envoy's default ALLOW; Istio sets no
+ *   `headers_with_underscores_action`) unless an EnvoyFilter sets DROP_HEADER or REJECT_REQUEST;
  * - path normalization before any filter (pilot/pkg/networking/core/listener_builder.go; envoy
  *   conn_manager_utility.cc `maybeNormalizePath`): the mesh default BASE normalizes dot
  *   segments, backslashes and unreserved escapes but keeps `%2F` and doubled slashes; an
@@ -38,7 +40,7 @@
  *   matches passes unchecked; the Authorization header is left in place.
  */
 import { normalizePath } from './hcm';
-import { verifyJwt } from './jwt';
+import { claimHeaderValue, verifyJwt } from './jwt';
 import { answered, lowerHeaders, Outcome } from './outcome';
 import { AttackRequest } from './requests';
 
@@ -164,6 +166,17 @@ export class IstioGatewayModel {
       return normalized;
     }
     const state: RequestState = { authority: req.authority, method: req.method, path: normalized, headers: lowerHeaders(req.headers) };
+    const underscores = this.underscoreHeaders();
+    if (Object.keys(state.headers).some(h => h.includes('_'))) {
+      if (underscores === 'REJECT_REQUEST') {
+        return answered(400, 'header name with an underscore');
+      }
+      if (underscores === 'DROP_HEADER') {
+        for (const h of Object.keys(state.headers).filter(k => k.includes('_'))) {
+          delete state.headers[h];
+        }
+      }
+    }
     const vhost = routes.find(v => v.matches(req.authority));
     if (vhost?.redirect) {
       return answered(301, `server on port ${port} redirects to HTTPS`);
@@ -217,13 +230,15 @@ export class IstioGatewayModel {
         requireExpiration: false,
         claimToHeaders: r.outputClaimToHeaders,
         forward: r.forwardOriginalToken === true,
+        // Istio's default token locations: the Authorization header and the access_token parameter
+        queryParameter: r.fromHeaders === undefined && r.fromParams === undefined && r.fromCookies === undefined,
       }));
       for (const p of providers) {
         for (const c of p.claimToHeaders ?? []) {
           delete state.headers[c.header.toLowerCase()];
         }
       }
-      const outcome = await verifyJwt(state.headers, providers);
+      const outcome = await verifyJwt(state.headers, providers, state.path);
       if (outcome.kind === 'invalid') {
         return answered(401, `jwt_authn: ${outcome.reason}`);
       }
@@ -232,9 +247,9 @@ export class IstioGatewayModel {
         state.principal = { iss: outcome.claims.iss, sub: outcome.claims.sub ?? '' };
         state.claims = outcome.claims;
         for (const c of p.claimToHeaders ?? []) {
-          const v = outcome.claims[c.claim];
-          if (v !== undefined && (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')) {
-            state.headers[c.header.toLowerCase()] = String(v);
+          const v = claimHeaderValue(outcome.claims[c.claim]);
+          if (v !== undefined) {
+            state.headers[c.header.toLowerCase()] = v;
           }
         }
         if (!p.forward) {
@@ -281,6 +296,20 @@ export class IstioGatewayModel {
 
   private ruleMatches(rule: any, s: RequestState, port: number): boolean {
     return policyRuleMatches(rule, s, port);
+  }
+
+  /** `headers_with_underscores_action` of the gateway's HCM (Istio sets none: Envoy's ALLOW). */
+  private underscoreHeaders(): string {
+    let action = 'ALLOW';
+    for (const f of this.of('EnvoyFilter')) {
+      for (const patch of f.spec.configPatches ?? []) {
+        const hcm = patch.patch?.value?.typed_config;
+        if (patch.applyTo === 'NETWORK_FILTER' && patch.patch?.operation === 'MERGE' && hcm?.common_http_protocol_options?.headers_with_underscores_action) {
+          action = hcm.common_http_protocol_options.headers_with_underscores_action;
+        }
+      }
+    }
+    return action;
   }
 
   /** Escaped slashes, then normalize_path, then merge_slashes, as the HCM is configured. */

@@ -75,11 +75,14 @@ const model = (docs: any[]) => new IstioGatewayModel([...docs, ...CLUSTER], GATE
 /** Requests that reach a backend without a session, and are not inference calls with a valid token on the model's host. */
 function violations(m: IstioGatewayModel): Promise<string[]> {
   const forged = { label: 'a valid token and a forged kubeflow-userid', headers: { ...jwt.good.headers, 'kubeflow-userid': 'admin@example.com' } };
+  const underscored = { label: 'a valid token and a forged kubeflow_userid', headers: { ...jwt.good.headers, kubeflow_userid: 'admin@example.com' } };
   const paths = ['/v1/models/sklearn-iris:predict', '/v2/models/sklearn-iris/infer', '/inference.GRPCInferenceService/ModelInfer', '/v1/admin', '/admin'];
   const requests = ['kubeflow.example.com', 'app.example.com', MODEL_HOST].flatMap(host => paths.flatMap(path => variants({ host, path })));
-  return reached(r => m.handle(r), requests, [jwt.good, forged, ...jwt.bad], (req, cred, r) =>
+  // A backend may read "kubeflow_userid" as "kubeflow-userid" (CGI-style names): neither may arrive forged.
+  return reached(r => m.handle(r), requests, [jwt.good, forged, underscored, ...jwt.bad], (req, cred, r) =>
     canonicalHost(req.authority) === MODEL_HOST && r.backend === 'kserve-test/sklearn-iris-predictor:80' &&
-    EXEMPT_PREFIXES.some(p => backendPath(r.path!).startsWith(p)) && cred === jwt.good && r.headers?.['kubeflow-userid'] === undefined);
+    EXEMPT_PREFIXES.some(p => backendPath(r.path!).startsWith(p)) && (cred === jwt.good || cred === underscored) &&
+    r.headers?.['kubeflow-userid'] === undefined && r.headers?.kubeflow_userid === undefined);
 }
 
 test('a session reaches every app, with the identity the authorization service set', async () => {
@@ -135,6 +138,23 @@ describe('negative controls: the model finds the known-bad setups', () => {
     expect(found).toContainEqual(
       'path /v1/models/sklearn-iris:predict%2f..%2f..%2fadmin with a valid token: reached kserve-test/sklearn-iris-predictor:80 ' +
       'at /v1/models/sklearn-iris:predict%2f..%2f..%2fadmin (VirtualService route to kserve-test/sklearn-iris-predictor:80)');
+  });
+
+  test('without dropping headers with "_", an exempted request carries a forged kubeflow_userid to the model', async () => {
+    const docs = synth().map(d => (d.kind === 'EnvoyFilter' ? JSON.parse(JSON.stringify(d).replace(/"common_http_protocol_options":\{[^}]*\},?/, '')) : d));
+    expect(await violations(model(docs))).toContainEqual(expect.stringContaining('with a valid token and a forged kubeflow_userid: reached kserve-test'));
+  });
+
+  test('without dropping headers with "_", an exempted request carries a forged kubeflow_userid to the model', async () => {
+    const docs = synth().map(d => {
+      if (d.kind !== 'EnvoyFilter') {
+        return d;
+      }
+      const copy = JSON.parse(JSON.stringify(d));
+      delete copy.spec.configPatches[0].patch.value.typed_config.common_http_protocol_options;
+      return copy;
+    });
+    expect(await violations(model(docs))).toContainEqual(expect.stringContaining('with a valid token and a forged kubeflow_userid: reached kserve-test'));
   });
 
   test('without the forged-identity DENY, an exempted request carries a forged kubeflow-userid to the model', async () => {

@@ -84,6 +84,7 @@ describe('defaults: KServe inference paths on the model host, JWT required', () 
       { from: [{ source: { notRequestPrincipals: ['https://kubernetes.default.svc.cluster.local/*'] } }], to },
       { to, when: [{ key: 'request.auth.audiences', notValues: ['sklearn-iris'] }] },
       { to, when: [{ key: 'request.headers[x-secure-serving-jwt-exp]', notValues: ['*'] }] },
+      { to, when: [{ key: 'request.headers[x-secure-serving-jwt-exp]', values: ['0*'] }] },
     ]);
   });
 
@@ -99,6 +100,7 @@ describe('defaults: KServe inference paths on the model host, JWT required', () 
       'normalize_path': true,
       'merge_slashes': true,
       'path_with_escaped_slashes_action': 'UNESCAPE_AND_REDIRECT',
+      'common_http_protocol_options': { headers_with_underscores_action: 'DROP_HEADER' },
     });
     expect(rbac).toMatchObject({ applyTo: 'HTTP_FILTER', patch: { operation: 'INSERT_FIRST', value: { name: 'envoy.filters.http.rbac' } } });
     expect(rbac.patch.value.typed_config.rules.policies['path-parameters-on-exempted-hosts'].permissions[0].and_rules.rules).toEqual([

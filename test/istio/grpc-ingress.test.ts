@@ -206,6 +206,8 @@ describe('JWT', () => {
         { from: [{ source: { notRequestPrincipals: ['https://issuer.example.com/*'] } }], to },
         { to, when: [{ key: 'request.auth.audiences', notValues: ['ml-api'] }] },
         { to, when: [{ key: 'request.headers[x-secure-serving-jwt-exp]', notValues: ['*'] }] },
+        // exp 0 (or below 1) means no expiry to Envoy: refused too
+        { to, when: [{ key: 'request.headers[x-secure-serving-jwt-exp]', values: ['0*'] }] },
       ],
     });
     expectValidManifests(docs);

@@ -1,7 +1,9 @@
 /**
  * Keeps a backend reachable only through its front door: a NetworkPolicy on the backend's pods
  * that admits only the front door's pods on the backend's port and, for front doors in an
- * Istio mesh, an ALLOW AuthorizationPolicy on the same pods for the front door's identity.
+ * Istio mesh, an ALLOW AuthorizationPolicy on the same pods for the front door's identity and,
+ * with JWT, a RequestAuthentication there too, so that the token is checked again behind the
+ * gateway: a gateway's pods serve every route any namespace binds to them.
  *
  * Only for backends made with `Backend.fromService`: the pods are those the Service selects,
  * read when the app is synthesized. A Service that selects no pods is an error (a NetworkPolicy
@@ -25,6 +27,20 @@ export interface BackendPeer {
 export interface BackendIsolation {
   readonly networkPolicy: ApiObject;
   readonly authorizationPolicy?: ApiObject;
+  readonly requestAuthentication?: ApiObject;
+}
+
+/**
+ * A JWT the backend's sidecar checks again: any route on the gateway's pods (another namespace's
+ * Gateway or VirtualService may route to this Service) must bring a valid token of the issuer.
+ */
+export interface BackendJwt {
+  /** The jwtRules entry for the backend's RequestAuthentication. */
+  readonly rule: any;
+  readonly issuer: string;
+  readonly audiences?: string[];
+  /** The header the rule copies `exp` to. */
+  readonly expiryHeader: string;
 }
 
 const sorted = (m: { [key: string]: string }) => Object.fromEntries(Object.entries(m).sort(([a], [b]) => byCodeUnits(a, b)));
@@ -37,6 +53,8 @@ export function isolateBackend(scope: Construct, ctx: string, backend: Backend, 
   readonly peers: BackendPeer[];
   /** Mesh identities that may call the backend (the front door's): namespaces or principals. */
   readonly meshSources?: { readonly namespaces?: string[]; readonly principals?: string[] };
+  /** With `meshSources`: the token the backend's sidecar requires as well. */
+  readonly jwt?: BackendJwt;
 }): BackendIsolation | undefined {
   const service = backend.service;
   if (service === undefined) {
@@ -78,9 +96,28 @@ export function isolateBackend(scope: Construct, ctx: string, backend: Backend, 
     }),
   });
   let authorizationPolicy: ApiObject | undefined;
+  let requestAuthentication: ApiObject | undefined;
   if (opts.meshSources !== undefined) {
     const list = (xs?: string[]) => (xs === undefined ? undefined : [...new Set(xs)].sort(byCodeUnits));
-    const source = { namespaces: list(opts.meshSources.namespaces), principals: list(opts.meshSources.principals) };
+    const jwt = opts.jwt;
+    const source = {
+      namespaces: list(opts.meshSources.namespaces),
+      principals: list(opts.meshSources.principals),
+      requestPrincipals: jwt === undefined ? undefined : [`${jwt.issuer}/*`],
+    };
+    // A token of the issuer, for one of its audiences, with a real expiry (see istio/_jwt.ts).
+    const when = jwt === undefined ? undefined : [
+      ...(jwt.audiences === undefined ? [] : [{ key: 'request.auth.audiences', values: [...jwt.audiences] }]),
+      { key: `request.headers[${jwt.expiryHeader}]`, values: ['*'] },
+      { key: `request.headers[${jwt.expiryHeader}]`, notValues: ['0*'] },
+    ];
+    if (jwt !== undefined) {
+      requestAuthentication = new ApiObject(scope, 'BackendRequestAuthentication', {
+        ...security.RequestAuthentication.GVK,
+        metadata: { namespace },
+        spec: Lazy.any({ produce: () => ({ selector: { matchLabels: selectorOf(serviceSpec()) }, jwtRules: [jwt.rule] }) }),
+      });
+    }
     authorizationPolicy = new ApiObject(scope, 'BackendAuthorizationPolicy', {
       ...security.AuthorizationPolicy.GVK,
       metadata: { namespace },
@@ -88,10 +125,10 @@ export function isolateBackend(scope: Construct, ctx: string, backend: Backend, 
         produce: () => ({
           selector: { matchLabels: selectorOf(serviceSpec()) },
           action: 'ALLOW',
-          rules: [{ from: [{ source: JSON.parse(JSON.stringify(source)) }] }],
+          rules: [JSON.parse(JSON.stringify({ from: [{ source }], when }))],
         }),
       }),
     });
   }
-  return { networkPolicy, authorizationPolicy };
+  return { networkPolicy, authorizationPolicy, requestAuthentication };
 }

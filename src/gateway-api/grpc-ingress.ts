@@ -5,7 +5,7 @@ import { checkGrpcBackend } from '../_backend-checks';
 import { isolateBackend } from '../_backend-isolation';
 import { byCodeUnits, checkBoolean, checkDnsLabel, checkDnsSubdomain, checkHostnames, contextOf, fail } from '../_validate';
 import { Backend } from '../backend';
-import { jwtRule, requireJwt } from '../istio/_jwt';
+import { EXPIRY_HEADER, gatewayAndBackendRules, jwtRule, requireJwt } from '../istio/_jwt';
 import { IstioJwtOptions } from '../istio/jwt-options';
 
 /**
@@ -189,11 +189,20 @@ export class GatewayApiGrpcIngress extends Construct {
   public readonly backendNetworkPolicy?: ApiObject;
 
   /**
-   * The ALLOW AuthorizationPolicy on the backend's pods for the Gateway's identity.
+   * The ALLOW AuthorizationPolicy on the backend's pods for the Gateway's identity (with `jwt`:
+   * and a valid token of the issuer).
    *
    * @default - none with a backend from `Backend.fromName` or with `allowDirectBackendAccess`
    */
   public readonly backendAuthorizationPolicy?: ApiObject;
+
+  /**
+   * The RequestAuthentication on the backend's pods, which check the token again (the Gateway
+   * forwards it to them).
+   *
+   * @default - none without `jwt`, with a backend from `Backend.fromName` or with `allowDirectBackendAccess`
+   */
+  public readonly backendRequestAuthentication?: ApiObject;
 
   constructor(scope: Construct, id: string, props: GatewayApiGrpcIngressProps) {
     super(scope, id);
@@ -322,8 +331,11 @@ export class GatewayApiGrpcIngress extends Construct {
       },
     });
 
+    // With a backend it can see, the token is checked again at the backend's sidecar: the
+    // Gateway's pods also serve routes of Istio Gateways that select them, from any namespace.
+    const twice = rule !== undefined && !direct && props.backend.service !== undefined ? gatewayAndBackendRules(rule) : undefined;
     if (rule !== undefined) {
-      const jwt = requireJwt(this, { namespace: gateway.namespace, attach: { gateway: gateway.name }, jwt: rule, hosts });
+      const jwt = requireJwt(this, { namespace: gateway.namespace, attach: { gateway: gateway.name }, jwt: twice?.gateway ?? rule, hosts });
       this.requestAuthentication = jwt.requestAuthentication;
       this.jwtDenyPolicy = jwt.denyPolicy;
     }
@@ -333,9 +345,11 @@ export class GatewayApiGrpcIngress extends Construct {
       const isolation = isolateBackend(this, ctx, props.backend, {
         peers: [{ namespace: gateway.namespace, labels: () => ({ 'gateway.networking.k8s.io/gateway-name': gateway.name }) }],
         meshSources: { principals: [`*/ns/${gateway.namespace}/sa/${gateway.name}-istio`] },
+        jwt: twice && { rule: twice.backend, issuer: rule!.issuer, audiences: rule!.audiences, expiryHeader: EXPIRY_HEADER },
       });
       this.backendNetworkPolicy = isolation?.networkPolicy;
       this.backendAuthorizationPolicy = isolation?.authorizationPolicy;
+      this.backendRequestAuthentication = isolation?.requestAuthentication;
     }
   }
 }

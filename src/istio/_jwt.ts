@@ -39,6 +39,17 @@ export function jwtRule(ctx: string, prop: string, jwt: IstioJwtOptions): IstioJ
 }
 
 /**
+ * The rules for a token checked twice, at the gateway and again at the backend's sidecar: the
+ * gateway forwards it; the backend's rule strips it unless the user forwards it to the app.
+ */
+export function gatewayAndBackendRules(jwt: IstioJwtRule): { gateway: IstioJwtRule; backend: any } {
+  return {
+    gateway: { ...jwt, rule: { ...jwt.rule, forwardOriginalToken: true } },
+    backend: jwt.rule,
+  };
+}
+
+/**
  * What Istio's authorization `hosts` must list so that every Host header a request for these
  * hosts can carry is matched. Istio compares the raw `:authority`, port included, case-
  * insensitively; a leading `*` is a suffix match of the rest and a trailing `*` a prefix match

@@ -9,7 +9,7 @@ import {
 } from '../_validate';
 import { Backend } from '../backend';
 import { checkSelector } from './_gateway';
-import { authorityRegex, jwtRule, requireJwt } from './_jwt';
+import { authorityRegex, EXPIRY_HEADER, gatewayAndBackendRules, jwtRule, requireJwt } from './_jwt';
 import { IstioJwtOptions } from './jwt-options';
 import { IstioTls } from './tls';
 
@@ -29,6 +29,11 @@ export interface IstioBasicAuthCredential {
  * The plugin takes credentials only in its configuration: the WasmPlugin object holds each
  * `user:password` base64-encoded, which anyone who can read WasmPlugins in the gateway's
  * namespace can decode. Restrict that access with RBAC, or prefer JWT (`jwt`).
+ *
+ * The password is checked at the gateway only: another namespace's Gateway or VirtualService on
+ * the same gateway pods could route its own host to the backend without it. Give basic auth
+ * gateway pods of its own (`gatewaySelector`) with istiod's `PILOT_SCOPE_GATEWAY_TO_NAMESPACE`,
+ * or prefer JWT, which the backend's sidecar checks again.
  */
 export interface IstioBasicAuthOptions {
   /** The users (at least one). */
@@ -271,11 +276,20 @@ export class IstioGrpcIngress extends Construct {
   public readonly backendNetworkPolicy?: ApiObject;
 
   /**
-   * The ALLOW AuthorizationPolicy on the backend's pods for the gateway's namespace.
+   * The ALLOW AuthorizationPolicy on the backend's pods for the gateway's namespace (with `jwt`:
+   * and a valid token of the issuer).
    *
    * @default - none with a backend from `Backend.fromName` or with `allowDirectBackendAccess`
    */
   public readonly backendAuthorizationPolicy?: ApiObject;
+
+  /**
+   * The RequestAuthentication on the backend's pods, which check the token again (the gateway
+   * forwards it to them).
+   *
+   * @default - none without `jwt`, with a backend from `Backend.fromName` or with `allowDirectBackendAccess`
+   */
+  public readonly backendRequestAuthentication?: ApiObject;
 
   constructor(scope: Construct, id: string, props: IstioGrpcIngressProps) {
     super(scope, id);
@@ -396,8 +410,11 @@ export class IstioGrpcIngress extends Construct {
         },
       });
     }
+    // With a backend it can see, the token is checked again at the backend's sidecar: the
+    // gateway's pods serve every route that any namespace binds to them.
+    const twice = rule !== undefined && !direct && props.backend.service !== undefined ? gatewayAndBackendRules(rule) : undefined;
     if (rule !== undefined) {
-      const jwt = requireJwt(this, { namespace: gatewayNamespace, attach: { selector }, jwt: rule, hosts });
+      const jwt = requireJwt(this, { namespace: gatewayNamespace, attach: { selector }, jwt: twice?.gateway ?? rule, hosts });
       this.requestAuthentication = jwt.requestAuthentication;
       this.jwtDenyPolicy = jwt.denyPolicy;
     }
@@ -405,9 +422,11 @@ export class IstioGrpcIngress extends Construct {
       const isolation = isolateBackend(this, ctx, props.backend, {
         peers: [{ namespace: gatewayNamespace, labels: () => selector }],
         meshSources: { namespaces: [gatewayNamespace] },
+        jwt: twice && { rule: twice.backend, issuer: rule!.issuer, audiences: rule!.audiences, expiryHeader: EXPIRY_HEADER },
       });
       this.backendNetworkPolicy = isolation?.networkPolicy;
       this.backendAuthorizationPolicy = isolation?.authorizationPolicy;
+      this.backendRequestAuthentication = isolation?.requestAuthentication;
     }
   }
 }

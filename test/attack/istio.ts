@@ -123,6 +123,7 @@ interface RequestState {
   headers: { [name: string]: string };
   principal?: { iss: string; sub: string };
   claims?: any;
+  peer?: string;
 }
 
 /** The Istio ingress gateway pods `workload`, configured by `docs`. */
@@ -220,53 +221,10 @@ export class IstioGatewayModel {
         return r;
       }
     }
-    // jwt_authn
-    const rules = this.of('RequestAuthentication').flatMap(ra => ra.spec.jwtRules ?? []);
-    if (rules.length > 0) {
-      const providers = rules.map((r: any) => ({
-        issuer: r.issuer,
-        jwks: r.jwks !== undefined ? JSON.parse(r.jwks) : this.opts.jwksFor?.(r.jwksUri) ?? { keys: [] },
-        audiences: r.audiences,
-        requireExpiration: false,
-        claimToHeaders: r.outputClaimToHeaders,
-        forward: r.forwardOriginalToken === true,
-        // Istio's default token locations: the Authorization header and the access_token parameter
-        queryParameter: r.fromHeaders === undefined && r.fromParams === undefined && r.fromCookies === undefined,
-      }));
-      for (const p of providers) {
-        for (const c of p.claimToHeaders ?? []) {
-          delete state.headers[c.header.toLowerCase()];
-        }
-      }
-      const outcome = await verifyJwt(state.headers, providers, state.path);
-      if (outcome.kind === 'invalid') {
-        return answered(401, `jwt_authn: ${outcome.reason}`);
-      }
-      if (outcome.kind === 'valid') {
-        const p = outcome.provider as typeof providers[number];
-        state.principal = { iss: outcome.claims.iss, sub: outcome.claims.sub ?? '' };
-        state.claims = outcome.claims;
-        for (const c of p.claimToHeaders ?? []) {
-          const v = claimHeaderValue(outcome.claims[c.claim]);
-          if (v !== undefined) {
-            state.headers[c.header.toLowerCase()] = v;
-          }
-        }
-        if (!p.forward) {
-          delete state.headers.authorization;
-        }
-      }
-    }
-    // RBAC DENY, then ALLOW
-    const policies = this.of('AuthorizationPolicy');
-    for (const p of policies.filter(x => x.spec.action === 'DENY')) {
-      if ((p.spec.rules ?? []).some((r: any) => this.ruleMatches(r, state, port))) {
-        return answered(403, `DENY ${p.metadata.name}`);
-      }
-    }
-    const allows = policies.filter(x => (x.spec.action ?? 'ALLOW') === 'ALLOW');
-    if (allows.length > 0 && !allows.some(p => (p.spec.rules ?? []).some((r: any) => this.ruleMatches(r, state, port)))) {
-      return answered(403, 'no ALLOW policy matches');
+    // jwt_authn, then RBAC DENY and ALLOW
+    const denied = await istioAuthnAuthz(this.of('RequestAuthentication'), this.of('AuthorizationPolicy'), state, port, this.opts);
+    if (denied) {
+      return denied;
     }
     // Wasm without a phase
     for (const w of wasm.filter(x => x.spec.phase === undefined || x.spec.phase === 'UNSPECIFIED_PHASE')) {
@@ -288,7 +246,7 @@ export class IstioGatewayModel {
         for (const h of route.remove) {
           delete headers[h];
         }
-        return { status: 200, backend: route.backend, path: state.path, headers, why: route.why };
+        return { status: 200, backend: route.backend, path: state.path, headers: { ...headers, ':authority': state.authority }, why: route.why };
       }
     }
     return answered(404, `no route of ${vhost.name} matches`);
@@ -393,6 +351,90 @@ export class IstioGatewayModel {
   }
 }
 
+/**
+ * Istio's jwt_authn (every jwtRule of the RequestAuthentications given, `allow_missing`) and then
+ * its RBAC filters (DENY, then ALLOW): the answer when the request is refused, else undefined
+ * (the request goes on, with the principal, claims and claim headers set in `state`).
+ */
+async function istioAuthnAuthz(requestAuthentications: any[], policies: any[], state: RequestState, port: number,
+  opts: IstioModelOptions): Promise<Outcome | undefined> {
+  const rules = requestAuthentications.flatMap(ra => ra.spec.jwtRules ?? []);
+  if (rules.length > 0) {
+    const providers = rules.map((r: any) => ({
+      issuer: r.issuer,
+      jwks: r.jwks !== undefined ? JSON.parse(r.jwks) : opts.jwksFor?.(r.jwksUri) ?? { keys: [] },
+      audiences: r.audiences,
+      requireExpiration: false,
+      claimToHeaders: r.outputClaimToHeaders,
+      forward: r.forwardOriginalToken === true,
+      // Istio's default token locations: the Authorization header and the access_token parameter
+      queryParameter: r.fromHeaders === undefined && r.fromParams === undefined && r.fromCookies === undefined,
+    }));
+    for (const p of providers) {
+      for (const c of p.claimToHeaders ?? []) {
+        delete state.headers[c.header.toLowerCase()];
+      }
+    }
+    const outcome = await verifyJwt(state.headers, providers, state.path);
+    if (outcome.kind === 'invalid') {
+      return answered(401, `jwt_authn: ${outcome.reason}`);
+    }
+    if (outcome.kind === 'valid') {
+      const p = outcome.provider as typeof providers[number];
+      state.principal = { iss: outcome.claims.iss, sub: outcome.claims.sub ?? '' };
+      state.claims = outcome.claims;
+      for (const c of p.claimToHeaders ?? []) {
+        const v = claimHeaderValue(outcome.claims[c.claim]);
+        if (v !== undefined) {
+          state.headers[c.header.toLowerCase()] = v;
+        }
+      }
+      if (!p.forward) {
+        delete state.headers.authorization;
+      }
+    }
+  }
+  for (const p of policies.filter(x => x.spec.action === 'DENY')) {
+    if ((p.spec.rules ?? []).some((r: any) => policyRuleMatches(r, state, port))) {
+      return answered(403, `DENY ${p.metadata.name}`);
+    }
+  }
+  const allows = policies.filter(x => (x.spec.action ?? 'ALLOW') === 'ALLOW');
+  if (allows.length > 0 && !allows.some(p => (p.spec.rules ?? []).some((r: any) => policyRuleMatches(r, state, port)))) {
+    return answered(403, 'no ALLOW policy matches');
+  }
+  return undefined;
+}
+
+/** A workload's pod behind its sidecar, and who calls it over mTLS. */
+export interface SidecarCall {
+  readonly namespace: string;
+  readonly labels: { readonly [key: string]: string };
+  readonly port: number;
+  /** The caller's mTLS identity (`<trust domain>/ns/<ns>/sa/<sa>`). */
+  readonly peer: string;
+}
+
+/**
+ * The backend's sidecar receiving a request the gateway forwarded: the RequestAuthentications
+ * and AuthorizationPolicies that select the pod by labels in its namespace (or the root
+ * namespace), with the caller's identity as `source.principals` and `source.namespaces`.
+ */
+export async function sidecarInbound(docs: any[], to: SidecarCall, forwarded: Outcome, opts: IstioModelOptions = {}): Promise<Outcome> {
+  const applies = (d: any) => d.spec?.targetRefs === undefined && ((d.metadata?.namespace ?? 'default') === to.namespace ||
+    d.metadata?.namespace === ROOT_NAMESPACE) && subset(d.spec?.selector?.matchLabels, to.labels);
+  const of = (kind: string) => docs.filter(d => d.kind === kind && d.apiVersion?.startsWith('security.istio.io/') && applies(d));
+  const state: RequestState = {
+    authority: forwarded.headers?.[':authority'] ?? '',
+    method: 'POST',
+    path: forwarded.path ?? '/',
+    headers: { ...(forwarded.headers ?? {}) },
+    peer: to.peer,
+  };
+  const denied = await istioAuthnAuthz(of('RequestAuthentication'), of('AuthorizationPolicy'), state, to.port, opts);
+  return denied ?? { ...forwarded, headers: state.headers, why: `${forwarded.why}; the backend's sidecar admits it` };
+}
+
 /** What a policy rule sees of a request (after normalization and authentication). */
 export interface PolicyRequest {
   readonly authority: string;
@@ -402,6 +444,8 @@ export interface PolicyRequest {
   /** The request principal from a verified JWT. */
   readonly principal?: { iss: string; sub: string };
   readonly claims?: any;
+  /** The caller's mTLS identity; none for requests from outside the mesh (at an ingress gateway). */
+  readonly peer?: string;
 }
 
 /**
@@ -423,10 +467,11 @@ export function policyRuleMatches(rule: any, s: PolicyRequest, port = 443): bool
 function sourceMatches(src: any, s: PolicyRequest): boolean {
   const any = (values: string[] | undefined, f: (v: string) => boolean) => values === undefined || values.some(f);
   const none = (values: string[] | undefined, f: (v: string) => boolean) => values === undefined || !values.some(f);
+  const peerNamespace = s.peer === undefined ? undefined : /\/ns\/([^/]+)\/sa\//.exec(s.peer)?.[1];
   return any(src.requestPrincipals, v => principalMatches(v, s.principal)) &&
     none(src.notRequestPrincipals, v => principalMatches(v, s.principal)) &&
-    any(src.principals, () => false) && any(src.namespaces, () => false) &&
-    none(src.notPrincipals, () => false) && none(src.notNamespaces, () => false);
+    any(src.principals, v => policyValueMatches(v, s.peer)) && any(src.namespaces, v => policyValueMatches(v, peerNamespace)) &&
+    none(src.notPrincipals, v => policyValueMatches(v, s.peer)) && none(src.notNamespaces, v => policyValueMatches(v, peerNamespace));
 }
 
 /** Whether a server host (`*.x`, `*` or exact) admits a VirtualService host. */

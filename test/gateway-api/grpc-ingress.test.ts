@@ -118,11 +118,26 @@ describe('JWT (Istio)', () => {
       podSelector: { matchLabels: { 'gateway.networking.k8s.io/gateway-name': gw } },
     }]);
     const allow = docsOf(docs, 'AuthorizationPolicy').find(d => d.spec.action === 'ALLOW');
+    // the Gateway's identity, with a valid token of the issuer: the sidecar checks it again
     expect(allow.spec).toEqual({
       selector: { matchLabels: deployment.matchLabels },
       action: 'ALLOW',
-      rules: [{ from: [{ source: { principals: [`*/ns/ml-services/sa/${gw}-istio`] } }] }],
+      rules: [{
+        from: [{ source: { principals: [`*/ns/ml-services/sa/${gw}-istio`], requestPrincipals: ['https://issuer.example.com/*'] } }],
+        when: [
+          { key: 'request.auth.audiences', values: ['ml-api'] },
+          { key: 'request.headers[x-secure-serving-jwt-exp]', values: ['*'] },
+          { key: 'request.headers[x-secure-serving-jwt-exp]', notValues: ['0*'] },
+        ],
+      }],
     });
+    const backendRa = docsOf(docs, 'RequestAuthentication').find(d => d.spec.selector);
+    expect(backendRa.spec).toEqual({
+      selector: { matchLabels: deployment.matchLabels },
+      jwtRules: [expect.objectContaining({ issuer: 'https://issuer.example.com', forwardOriginalToken: false })],
+    });
+    // the gateway forwards the token to the backend's sidecar
+    expect(docsOf(docs, 'RequestAuthentication').find(d => d.spec.targetRefs).spec.jwtRules[0].forwardOriginalToken).toBe(true);
   });
 });
 

@@ -6,7 +6,11 @@
  * - servers and routes: a Gateway selects pods by labels (any namespace); a server's `hosts`
  *   with a `ns/` prefix admit VirtualServices from that namespace only, without one from any
  *   (pilot/pkg/model/gateway.go `sanitizeServerHostNamespace`, pkg/config/host/names.go
- *   `NamesForNamespace`); an `httpsRedirect` server answers 301; the virtual host is chosen by
+ *   `NamesForNamespace`); an `httpsRedirect` server answers 301 (with the default
+ *   `gatewayTopology.numTrustedProxies` 0, a client's X-Forwarded-Proto is not trusted; with
+ *   trusted proxies a forged one skips the redirect, but the policies still apply on every port);
+ *   Istio applies Gateways of every namespace that select the pods (push_context.go
+ *   `mergeGateways`); the virtual host is chosen by
  *   the Host header lowercased, its port ignored and a trailing dot kept
  *   (pilot/pkg/networking/core/gateway.go `IgnorePortInHostMatching`; envoy config_impl.cc
  *   `findVirtualHost`); routes match in order on the `uri`, `authority`, `method` and `headers`

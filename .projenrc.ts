@@ -140,6 +140,8 @@ example.exec('npm ci --no-audit --no-fund', { cwd: 'examples' });
 example.exec('npm run install-lib', { cwd: 'examples' });
 example.exec('npm run synth', { cwd: 'examples' });
 example.exec('ts-node --project test/tsconfig.json test/schema/cli.ts --summary test-reports/example-summary.txt examples/dist');
+// The installed tarball's .jsii would otherwise be what jsii-docgen reads for API.md next time.
+example.exec('rm -rf node_modules', { cwd: 'examples' });
 ci.spawn(example);
 
 project.synth();

@@ -5,7 +5,7 @@ import { checkGrpcBackend } from '../_backend-checks';
 import { isolateBackend } from '../_backend-isolation';
 import { byCodeUnits, checkBoolean, checkDnsLabel, checkDnsSubdomain, checkHostnames, contextOf, fail } from '../_validate';
 import { Backend } from '../backend';
-import { EXPIRY_HEADER, gatewayAndBackendRules, jwtRule, requireJwt } from '../istio/_jwt';
+import { checkGatewayWideJwtAcknowledged, EXPIRY_HEADER, gatewayAndBackendRules, jwtRule, requireJwt } from '../istio/_jwt';
 import { IstioJwtOptions } from '../istio/jwt-options';
 
 /**
@@ -231,11 +231,8 @@ export class GatewayApiGrpcIngress extends Construct {
           'host names without wildcards with jwt: a route cannot refuse a Host header with another port, and Istio\'s DENY rule ' +
           'matches a wildcard host only without a port or with a port it lists, so such a request would reach the backend without a token');
       }
-      if (props.existingGateway !== undefined && props.acknowledgeGatewayWideJwt !== true) {
-        checkBoolean(ctx, 'acknowledgeGatewayWideJwt', props.acknowledgeGatewayWideJwt ?? false);
-        fail(ctx, 'acknowledgeGatewayWideJwt', props.acknowledgeGatewayWideJwt,
-          'true with jwt on an existing Gateway: the RequestAuthentication applies to every route of that Gateway, so a bearer token of an ' +
-          'issuer no RequestAuthentication there lists gets 401 for every app it serves');
+      if (props.existingGateway !== undefined) {
+        checkGatewayWideJwtAcknowledged(ctx, 'jwt on an existing Gateway', props.acknowledgeGatewayWideJwt, 'the Gateway\'s pods');
       }
       if (props.existingGateway === undefined && (props.gatewayClassName ?? 'istio') !== 'istio') {
         fail(ctx, 'gatewayClassName', props.gatewayClassName, '"istio" with jwt: the JWT policies are Istio\'s');

@@ -2,7 +2,7 @@ import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { IstioJwtOptions } from './jwt-options';
 import * as security from '../../imports/security.istio.io';
-import { byCodeUnits } from '../_validate';
+import { byCodeUnits, checkBoolean, fail } from '../_validate';
 import { checkJwtIssuer } from '../auth/_jwt-issuer';
 
 /**
@@ -19,6 +19,20 @@ export interface IstioJwtRule {
   readonly issuer: string;
   /** none: any audience, by choice */
   readonly audiences?: string[];
+}
+
+/**
+ * A RequestAuthentication applies to every request through the pods it selects: a bearer token
+ * of an issuer none of their RequestAuthentications lists gets 401, for every app they serve.
+ * `prop` (`jwt`, `exempt.jwt`) must come with `acknowledgeGatewayWideJwt: true`.
+ */
+export function checkGatewayWideJwtAcknowledged(ctx: string, prop: string, acknowledged: boolean | undefined, where: string): void {
+  if (acknowledged !== true) {
+    checkBoolean(ctx, 'acknowledgeGatewayWideJwt', acknowledged ?? false);
+    fail(ctx, 'acknowledgeGatewayWideJwt', acknowledged,
+      `true with ${prop}: the RequestAuthentication applies to every request through ${where}, so a bearer token of an issuer ` +
+      `no RequestAuthentication there lists gets 401 for every app ${where} serve`);
+  }
 }
 
 /** Checks JWT options; returns the jwtRules entry of a RequestAuthentication. */

@@ -5,7 +5,7 @@ import {
   checkBoolean, checkDnsLabel, checkDuration, checkHostnames, checkInteger, checkNonEmpty, checkPort, contextOf, fail, protoDuration,
 } from '../_validate';
 import { checkSelector } from './_gateway';
-import { authorityRegex, hostsWithPorts, jwtRule, requireJwt } from './_jwt';
+import { authorityRegex, checkGatewayWideJwtAcknowledged, hostsWithPorts, jwtRule, requireJwt } from './_jwt';
 import { IstioJwtOptions } from './jwt-options';
 
 /**
@@ -257,11 +257,8 @@ export class IstioExternalAuthorization extends Construct {
         : [{ to: [{ operation: { notHosts: hostsWithPorts(hosts) } }] }, { to: [{ operation: { notPaths: paths } }] }];
     }
     const rule = ex?.jwt !== undefined ? jwtRule(ctx, 'exempt.jwt', ex.jwt) : undefined;
-    if (rule !== undefined && props.acknowledgeGatewayWideJwt !== true) {
-      checkBoolean(ctx, 'acknowledgeGatewayWideJwt', props.acknowledgeGatewayWideJwt ?? false);
-      fail(ctx, 'acknowledgeGatewayWideJwt', props.acknowledgeGatewayWideJwt,
-        'true with exempt.jwt: the RequestAuthentication applies to every request through the gateway pods, so a bearer token of an issuer ' +
-        'no RequestAuthentication there lists gets 401 for every app on those pods');
+    if (rule !== undefined) {
+      checkGatewayWideJwtAcknowledged(ctx, 'exempt.jwt', props.acknowledgeGatewayWideJwt, 'the gateway pods');
     }
 
     this.policy = new security.AuthorizationPolicy(this, 'Resource', {

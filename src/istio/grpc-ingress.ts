@@ -9,7 +9,7 @@ import {
 } from '../_validate';
 import { Backend } from '../backend';
 import { checkSelector } from './_gateway';
-import { authorityRegex, EXPIRY_HEADER, gatewayAndBackendRules, jwtRule, requireJwt } from './_jwt';
+import { authorityRegex, checkGatewayWideJwtAcknowledged, EXPIRY_HEADER, gatewayAndBackendRules, jwtRule, requireJwt } from './_jwt';
 import { IstioJwtOptions } from './jwt-options';
 import { IstioTls } from './tls';
 
@@ -350,11 +350,9 @@ export class IstioGrpcIngress extends Construct {
     }
     const basicAuth = props.basicAuth !== undefined ? basicAuthPlugin(ctx, props.basicAuth, hosts) : undefined;
     const rule = props.jwt !== undefined ? jwtRule(ctx, 'jwt', props.jwt) : undefined;
-    if (rule !== undefined && props.acknowledgeGatewayWideJwt !== true) {
-      checkBoolean(ctx, 'acknowledgeGatewayWideJwt', props.acknowledgeGatewayWideJwt ?? false);
-      fail(ctx, 'acknowledgeGatewayWideJwt', props.acknowledgeGatewayWideJwt,
-        'true with jwt: the RequestAuthentication applies to every request through the gateway pods, so a bearer token of an issuer ' +
-        'no RequestAuthentication there lists gets 401 for every app on those pods (use gatewaySelector for pods that serve only these hosts)');
+    if (rule !== undefined) {
+      // gatewaySelector can name pods that serve only these hosts
+      checkGatewayWideJwtAcknowledged(ctx, 'jwt', props.acknowledgeGatewayWideJwt, 'the gateway pods');
     }
 
     if (props.existingGateway === undefined) {

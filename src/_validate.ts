@@ -32,7 +32,7 @@ export function show(value: unknown): string {
     return value.text;
   }
   if (typeof value === 'string') {
-    return JSON.stringify(value);
+    return JSON.stringify(scrub(value));
   }
   if (value === undefined) {
     return 'undefined';
@@ -40,11 +40,23 @@ export function show(value: unknown): string {
   if (value instanceof Duration) {
     return `${value.toMilliseconds({ integral: false })}ms`;
   }
-  try {
-    return JSON.stringify(value);
-  } catch {
-    return String(value);
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && Object.getPrototypeOf(value) !== Object.prototype) {
+    // A class instance: its fields are internal. Library classes describe themselves.
+    const described = typeof (value as any)._describe === 'function' ? (value as any)._describe() : undefined;
+    return typeof described === 'string' ? described : `<${value.constructor?.name ?? 'object'}>`;
   }
+  try {
+    return scrub(JSON.stringify(value));
+  } catch {
+    return '<unprintable>';
+  }
+}
+
+/** Hides what a message must never hold: URL userinfo and PEM private keys. */
+function scrub(text: string): string {
+  return text
+    .replace(/([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/?#@\s]*@/g, '$1<redacted>@')
+    .replace(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g, '<redacted private key>');
 }
 
 /** Throws the library's standard validation error. */
@@ -229,6 +241,313 @@ export function checkLabels(ctx: Context, prop: string, labels: { [key: string]:
 export function checkList<T>(ctx: Context, prop: string, value: T[]): T[] {
   if (!Array.isArray(value)) {
     fail(ctx, prop, value, 'a list');
+  }
+  return value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shapes: every public prop and factory argument is checked against the type the API declares.
+//
+// The types come from the library's own jsii assembly (`.jsii`, written by the compiler next to
+// `lib/` and shipped in the package), so the check follows the TypeScript declarations and
+// cannot drift from them. JavaScript callers (and jsii languages through `any`) can pass
+// anything; this turns every wrong shape into the standard message, before any semantic check
+// reads the value.
+// ---------------------------------------------------------------------------------------------
+
+/** A jsii type reference (the subset this library's API uses). */
+interface TypeRef {
+  readonly primitive?: 'string' | 'number' | 'boolean' | 'any' | 'json' | 'date';
+  readonly fqn?: string;
+  readonly collection?: { readonly kind: 'array' | 'map'; readonly elementtype: TypeRef };
+  readonly union?: { readonly types: TypeRef[] };
+}
+
+interface Parameter { readonly name: string; readonly optional?: boolean; readonly type: TypeRef; readonly variadic?: boolean }
+interface Member {
+  readonly name: string;
+  readonly static?: boolean;
+  readonly optional?: boolean;
+  readonly type?: TypeRef;
+  readonly parameters?: Parameter[];
+  readonly returns?: { readonly type: TypeRef };
+}
+interface TypeSpec {
+  readonly kind: 'class' | 'interface' | 'enum';
+  readonly name: string;
+  readonly datatype?: boolean;
+  readonly properties?: Member[];
+  readonly methods?: Member[];
+  readonly members?: { readonly name: string }[];
+  readonly initializer?: { readonly parameters?: Parameter[] };
+  readonly interfaces?: string[];
+}
+
+const OWN = 'cdk8s-secure-serving.';
+/** Prop names whose values are never shown in a message. */
+const SECRET_PROPS = new Set(['password', 'salt', 'hash', 'credentials']);
+
+let assembly: { readonly [fqn: string]: TypeSpec } | undefined;
+function types(): { readonly [fqn: string]: TypeSpec } {
+  if (assembly === undefined) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { readFileSync } = require('fs');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { join } = require('path');
+    const file = join(__dirname, '..', '.jsii');
+    try {
+      assembly = JSON.parse(readFileSync(file, 'utf8')).types;
+    } catch (e) {
+      throw new Error(`cdk8s-secure-serving: cannot read its type assembly ${file} (build the library first: npx projen compile): ${(e as Error).message}`);
+    }
+  }
+  return assembly!;
+}
+
+/** The library's exports, for instanceof and enum checks (loaded after every module). */
+function exported(name: string): any {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('./index')[name];
+}
+
+function typeOf(fqn: string): TypeSpec {
+  const t = types()[fqn];
+  if (t === undefined) {
+    throw new Error(`cdk8s-secure-serving: ${fqn} is not in the type assembly (rebuild: npx projen compile)`);
+  }
+  return t;
+}
+
+/** A value as a message may show it when its shape is wrong: no secret, no internal field. */
+function shape(value: unknown, secret: boolean): Shown {
+  if (value === null) {
+    return new Shown('null');
+  }
+  if (Array.isArray(value)) {
+    return new Shown(`[a list of ${value.length}]`);
+  }
+  if (secret && value !== undefined) {
+    return REDACTED;
+  }
+  if (typeof value === 'string') {
+    return new Shown(show(value.length > 120 ? `${value.slice(0, 120)}…` : value));
+  }
+  if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return new Shown('{an object}');
+  }
+  return new Shown(show(value));
+}
+
+/** What a type expects, in words. */
+function describe(ref: TypeRef): string {
+  if (ref.primitive !== undefined) {
+    return { string: 'a string', number: 'a number', boolean: 'true or false (a boolean)', any: 'any value', json: 'a JSON object', date: 'a Date' }[ref.primitive];
+  }
+  if (ref.collection !== undefined) {
+    const element = describe(ref.collection.elementtype);
+    return ref.collection.kind === 'array' ? `a list, each item ${element}` : `a map of names to values, each value ${element}`;
+  }
+  if (ref.fqn === 'cdk8s.Duration') {
+    return 'a Duration, for example Duration.seconds(30)';
+  }
+  if (ref.fqn === 'cdk8s-plus-27.Service') {
+    return 'a cdk8s-plus Service';
+  }
+  if (ref.fqn === undefined || !ref.fqn.startsWith(OWN)) {
+    return `an object (${ref.fqn ?? 'unknown type'})`;
+  }
+  const t = typeOf(ref.fqn);
+  if (t.kind === 'enum') {
+    const values = exported(t.name) ?? {};
+    return `one of ${(t.members ?? []).map(m => `${t.name}.${m.name} (${show(values[m.name])})`).join(', ')}`;
+  }
+  if (t.kind === 'class') {
+    const makers = [
+      ...(t.properties ?? []).filter(p => p.static && p.type?.fqn === ref.fqn).map(p => `${t.name}.${p.name}`),
+      ...(t.methods ?? []).filter(m => m.static && m.returns?.type.fqn === ref.fqn).map(m => `${t.name}.${m.name}()`),
+    ];
+    return makers.length > 0 ? `a ${t.name}, from ${makers.join(', ')}` : `a ${t.name}`;
+  }
+  const required = (t.properties ?? []).filter(p => !p.optional).map(p => p.name);
+  return `an object with the ${t.name} props${required.length > 0 ? ` (${required.join(', ')} required)` : ''}`;
+}
+
+/** `a.b`, or `b` at the top of a props object (whose path is empty). */
+function join(prop: string, name: string): string {
+  return prop === '' ? name : `${prop}.${name}`;
+}
+
+function isPlainObject(value: unknown): value is { [key: string]: unknown } {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return false;
+  }
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** All props of a struct, inherited ones included. */
+function structProps(t: TypeSpec): Member[] {
+  return [...(t.properties ?? []), ...(t.interfaces ?? []).flatMap(i => structProps(typeOf(i)))];
+}
+
+/**
+ * Checks `value` against the declared type and returns it with `null` optional props removed
+ * (jsii treats `null` and `undefined` alike). Lists and records are copied.
+ */
+function conform(ctx: Context, prop: string, value: unknown, ref: TypeRef, secret: boolean): any {
+  const wrong = (): never => fail(ctx, prop, shape(value, secret), describe(ref));
+  if (ref.primitive !== undefined) {
+    switch (ref.primitive) {
+      case 'string':
+        return typeof value === 'string' ? value : wrong();
+      case 'boolean':
+        return typeof value === 'boolean' ? value : wrong();
+      case 'number':
+        if (typeof value !== 'number') {
+          wrong();
+        }
+        if (!Number.isFinite(value)) {
+          fail(ctx, prop, shape(value, secret), 'a finite number');
+        }
+        return value;
+      default:
+        return value;
+    }
+  }
+  if (ref.collection !== undefined) {
+    const element = ref.collection.elementtype;
+    if (ref.collection.kind === 'array') {
+      if (!Array.isArray(value)) {
+        wrong();
+      }
+      return (value as unknown[]).map((v, i) => conform(ctx, `${prop}[${i}]`, v, element, secret));
+    }
+    if (!isPlainObject(value)) {
+      wrong();
+    }
+    return Object.fromEntries(Object.entries(value as object).map(([k, v]) =>
+      [k, conform(ctx, /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? join(prop, k) : `${prop}[${JSON.stringify(k)}]`, v, element, secret)]));
+  }
+  const fqn = ref.fqn ?? '';
+  if (fqn === 'cdk8s.Duration') {
+    return value instanceof Duration ? value : wrong();
+  }
+  if (!fqn.startsWith(OWN)) {
+    // Types of other assemblies (cdk8s-plus): their own checks apply; a struct must be an object.
+    return value !== null && typeof value === 'object' ? value : wrong();
+  }
+  const t = typeOf(fqn);
+  if (t.kind === 'enum') {
+    const values = Object.values(exported(t.name) ?? {});
+    return values.includes(value) ? value : wrong();
+  }
+  if (t.kind === 'class') {
+    const cls = exported(t.name);
+    return cls !== undefined && value instanceof cls ? value : wrong();
+  }
+  if (!t.datatype) {
+    return value !== null && typeof value === 'object' ? value : wrong();
+  }
+  if (!isPlainObject(value)) {
+    wrong();
+  }
+  const given = value as { [key: string]: unknown };
+  const props = structProps(t);
+  const names = new Set(props.map(p => p.name));
+  for (const key of Object.keys(given).sort(byCodeUnits)) {
+    if (!names.has(key)) {
+      fail(ctx, join(prop, key), new Shown('(not shown)'),
+        `one of the ${t.name} props: ${[...names].sort(byCodeUnits).join(', ')} (it has no "${key}")`);
+    }
+  }
+  const out: { [key: string]: unknown } = {};
+  for (const p of props) {
+    const v = given[p.name];
+    const path = join(prop, p.name);
+    if (v === undefined || v === null) {
+      if (!p.optional) {
+        fail(ctx, path, shape(v, false), `${describe(p.type!)} (required)`);
+      }
+      continue;
+    }
+    out[p.name] = conform(ctx, path, v, p.type!, secret || SECRET_PROPS.has(p.name));
+  }
+  return out;
+}
+
+function checkParameters(ctx: Context, params: Parameter[], args: unknown[]): any[] {
+  return params.map((p, i) => {
+    const v = args[i];
+    if (v === undefined || v === null) {
+      if (!p.optional) {
+        fail(ctx, p.name, shape(v, false), `${describe(p.type)} (required)`);
+      }
+      return undefined;
+    }
+    return conform(ctx, p.name, v, p.type, SECRET_PROPS.has(p.name));
+  });
+}
+
+/**
+ * Checks a construct's props against its declared props type and returns them with `null`s
+ * of optional props removed. Props that are all optional may be omitted.
+ *
+ * @param ctx the construct's context
+ * @param className the construct's class, as exported
+ * @param props what the caller passed
+ */
+export function checkProps<T>(ctx: Context, className: string, props: T): T {
+  const params = typeOf(`${OWN}${className}`).initializer?.parameters ?? [];
+  const param = params.find(p => p.name === 'props');
+  if (param === undefined) {
+    throw new Error(`cdk8s-secure-serving: ${className} has no props in its type assembly`);
+  }
+  if (props === undefined || props === null) {
+    if (!param.optional) {
+      fail(ctx, 'props', shape(props, false), `${describe(param.type)} (required)`);
+    }
+    return {} as T;
+  }
+  if (!isPlainObject(props)) {
+    fail(ctx, 'props', shape(props, false), describe(param.type));
+  }
+  return conform(ctx, '', props, param.type, false) as T;
+}
+
+/**
+ * Checks a static factory's arguments against its declared parameters; returns them with
+ * `null` optional arguments as `undefined` and options objects copied without `null`s.
+ *
+ * @param ctx the factory's context, such as `Backend.fromName`
+ * @param className the class, as exported
+ * @param method the static method
+ * @param args the arguments, in order
+ */
+export function checkArgs(ctx: Context, className: string, method: string, args: unknown[]): any[] {
+  const m = (typeOf(`${OWN}${className}`).methods ?? []).find(x => x.name === method);
+  if (m === undefined) {
+    throw new Error(`cdk8s-secure-serving: ${className}.${method} is not in the type assembly`);
+  }
+  return checkParameters(ctx, m.parameters ?? [], args);
+}
+
+/**
+ * Takes a construct that refused its props out of the tree, so that its id can be used again:
+ * a refused construct leaves nothing behind.
+ */
+export function abandon(construct: IConstruct): void {
+  construct.node.scope?.node.tryRemoveChild(construct.node.id);
+}
+
+/**
+ * A basic-auth user name: not empty, at most 256 characters, no ':' (the separator of
+ * `user:password` and of htpasswd lines) and no control characters. A name with ':' is
+ * likely a pasted `user:password` line: the part after the ':' is not shown.
+ */
+export function checkUsername(ctx: Context, prop: string, value: string, note = ''): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 256 || /[:\u0000-\u001f\u007f]/.test(value)) {
+    const shown = typeof value === 'string' && value.includes(':') ? new Shown(show(`${value.slice(0, value.indexOf(':'))}:<redacted>`)) : value;
+    fail(ctx, prop, shown, `a user name of 1 to 256 characters without ":" or control characters${note}`);
   }
   return value;
 }

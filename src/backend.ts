@@ -1,5 +1,5 @@
 import * as kplus from 'cdk8s-plus-27';
-import { checkDns1035Label, checkDnsLabel, checkNonEmpty, checkPort, fail } from './_validate';
+import { checkArgs, checkDns1035Label, checkDnsLabel, checkNonEmpty, checkPort, fail } from './_validate';
 
 /**
  * Options for `Backend.fromService`.
@@ -57,6 +57,10 @@ export class Backend {
    * @param options the port to use
    */
   public static fromService(service: kplus.Service, options: BackendFromServiceOptions = {}): Backend {
+    [service, options = {}] = checkArgs('Backend.fromService', 'Backend', 'fromService', [service, options]);
+    if (typeof service.node?.path !== 'string' || !Array.isArray(service.ports)) {
+      fail('Backend.fromService', 'service', service, 'a cdk8s-plus Service construct');
+    }
     const ctx = `Backend.fromService(${service.node.path})`;
     const ports = service.ports;
     if (ports.length === 0) {
@@ -93,6 +97,7 @@ export class Backend {
    */
   public static fromName(serviceName: string, port: number, options: BackendFromNameOptions = {}): Backend {
     const ctx = 'Backend.fromName';
+    [serviceName, port, options = {}] = checkArgs(ctx, 'Backend', 'fromName', [serviceName, port, options]);
     checkDns1035Label(ctx, 'serviceName', serviceName);
     checkPort(ctx, 'port', port);
     if (options.namespace !== undefined) {

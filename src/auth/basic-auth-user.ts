@@ -1,6 +1,6 @@
 import { createHash } from 'crypto';
 import * as bcrypt from 'bcryptjs';
-import { checkInteger, fail, REDACTED, Shown } from '../_validate';
+import { checkArgs, checkInteger, checkUsername, fail, REDACTED, Shown } from '../_validate';
 
 /**
  * The password hash algorithm of a `BasicAuthUser`, as htpasswd files and Traefik know them.
@@ -79,8 +79,9 @@ export class BasicAuthUser {
    * @param options cost and salt
    */
   public static fromPassword(username: string, password: string, options: BasicAuthUserOptions = {}): BasicAuthUser {
-    checkUsername(CTX_PASSWORD, username);
-    if (typeof password !== 'string' || password.length === 0) {
+    [username, password, options = {}] = checkArgs(CTX_PASSWORD, 'BasicAuthUser', 'fromPassword', [username, password, options]);
+    checkUsername(CTX_PASSWORD, 'username', username, USERNAME_NOTE);
+    if (password.length === 0) {
       fail(CTX_PASSWORD, 'password', new Shown('<empty>'), `a non-empty password for user "${username}"`);
     }
     if (Buffer.byteLength(password, 'utf8') > 72) {
@@ -88,7 +89,7 @@ export class BasicAuthUser {
         `a password of at most 72 bytes of UTF-8 for user "${username}" (bcrypt ignores the bytes after 72)`);
     }
     const cost = checkInteger(CTX_PASSWORD, 'options.cost', options.cost ?? 10, 4, 31);
-    if (options.salt !== undefined && (typeof options.salt !== 'string' || !BCRYPT_SALT.test(options.salt))) {
+    if (options.salt !== undefined && !BCRYPT_SALT.test(options.salt)) {
       fail(CTX_PASSWORD, 'options.salt', options.salt,
         '22 characters of bcrypt base64 ("./A-Za-z0-9", the last one of ".Oeu"), as in the 22 characters after "$2b$10$" of a bcrypt hash');
     }
@@ -109,18 +110,17 @@ export class BasicAuthUser {
    * @param hash a bcrypt (`$2a$`, `$2b$`, `$2y$`, cost 4-31), Apache MD5 (`$apr1$`) or `{SHA}` hash
    */
   public static fromHash(username: string, hash: string): BasicAuthUser {
-    checkUsername(CTX_HASH, username);
-    if (typeof hash === 'string') {
-      const bcryptMatch = BCRYPT_HASH.exec(hash);
-      if (bcryptMatch && Number(bcryptMatch[1]) >= 4 && Number(bcryptMatch[1]) <= 31) {
-        return new BasicAuthUser(username, hash, PasswordHashAlgorithm.BCRYPT);
-      }
-      if (APR1_HASH.test(hash)) {
-        return new BasicAuthUser(username, hash, PasswordHashAlgorithm.APR1);
-      }
-      if (SHA1_HASH.test(hash)) {
-        return new BasicAuthUser(username, hash, PasswordHashAlgorithm.SHA1);
-      }
+    [username, hash] = checkArgs(CTX_HASH, 'BasicAuthUser', 'fromHash', [username, hash]);
+    checkUsername(CTX_HASH, 'username', username, USERNAME_NOTE);
+    const bcryptMatch = BCRYPT_HASH.exec(hash);
+    if (bcryptMatch && Number(bcryptMatch[1]) >= 4 && Number(bcryptMatch[1]) <= 31) {
+      return new BasicAuthUser(username, hash, PasswordHashAlgorithm.BCRYPT);
+    }
+    if (APR1_HASH.test(hash)) {
+      return new BasicAuthUser(username, hash, PasswordHashAlgorithm.APR1);
+    }
+    if (SHA1_HASH.test(hash)) {
+      return new BasicAuthUser(username, hash, PasswordHashAlgorithm.SHA1);
     }
     // Do not echo the value: a plaintext password passed here by mistake must not reach logs.
     fail(CTX_HASH, 'hash', REDACTED,
@@ -148,11 +148,7 @@ export class BasicAuthUser {
   }
 }
 
-function checkUsername(ctx: string, username: string): void {
-  if (typeof username !== 'string' || username.length === 0 || /[:\r\n]/.test(username)) {
-    fail(ctx, 'username', username, 'a non-empty user name without ":" or line breaks (htpasswd lines are "user:hash")');
-  }
-}
+const USERNAME_NOTE = ' (htpasswd lines are "user:hash")';
 
 /**
  * 16 bytes from SHA-256 over the username, in bcrypt's base64: the same user, the same salt. The

@@ -1,5 +1,5 @@
 import { createHash, createPublicKey, KeyObject } from 'crypto';
-import { fail, REDACTED } from '../_validate';
+import { checkArgs, fail, REDACTED } from '../_validate';
 
 /**
  * A JWS signing algorithm for JWT validation. Only asymmetric algorithms: HMAC (HS256...)
@@ -33,6 +33,7 @@ export class JwtAlgorithm {
    * @param name the JWS `alg` value
    */
   public static of(name: string): JwtAlgorithm {
+    [name] = checkArgs('JwtAlgorithm.of', 'JwtAlgorithm', 'of', [name]);
     const found = ALGORITHMS.find(a => a.name === name);
     if (!found) {
       fail('JwtAlgorithm.of', 'name', name, `one of ${ALGORITHMS.map(a => a.name).join(', ')} (HMAC algorithms are not accepted)`);
@@ -132,8 +133,10 @@ export class JsonWebKeySet {
    * @param options kid and algorithm
    */
   public static fromPublicKeyPem(pem: string, options: JsonWebKeyOptions = {}): JsonWebKeySet {
+    const ctx = 'JsonWebKeySet.fromPublicKeyPem';
+    [pem, options = {}] = checkArgs(ctx, 'JsonWebKeySet', 'fromPublicKeyPem', [pem, options]);
     const set = new JsonWebKeySet();
-    set.addKey('JsonWebKeySet.fromPublicKeyPem', pem, options);
+    set.addKey(ctx, pem, options);
     return set;
   }
 
@@ -144,6 +147,7 @@ export class JsonWebKeySet {
    */
   public static fromJson(json: string): JsonWebKeySet {
     const ctx = 'JsonWebKeySet.fromJson';
+    [json] = checkArgs(ctx, 'JsonWebKeySet', 'fromJson', [json]);
     let doc: any;
     try {
       doc = JSON.parse(json);
@@ -169,7 +173,9 @@ export class JsonWebKeySet {
    * @param options kid and algorithm
    */
   public addPublicKeyPem(pem: string, options: JsonWebKeyOptions = {}): void {
-    this.addKey('JsonWebKeySet.addPublicKeyPem', pem, options);
+    const ctx = 'JsonWebKeySet.addPublicKeyPem';
+    [pem, options = {}] = checkArgs(ctx, 'JsonWebKeySet', 'addPublicKeyPem', [pem, options]);
+    this.addKey(ctx, pem, options);
   }
 
   /** The keys, sorted by kid. */
@@ -197,7 +203,13 @@ export class JsonWebKeySet {
     } catch {
       fail(ctx, 'pem', REDACTED, 'a PEM public key or certificate that parses');
     }
-    this.addJwk(ctx, 'pem', { ...(key.export({ format: 'jwk' }) as any), kid: options.kid, alg: options.algorithm?.name });
+    let jwk: any;
+    try {
+      jwk = key.export({ format: 'jwk' });
+    } catch {
+      fail(ctx, 'pem', `a ${key.asymmetricKeyType} key`, 'an RSA, EC (P-256, P-384, P-521) or Ed25519 public key');
+    }
+    this.addJwk(ctx, 'pem', { ...jwk, kid: options.kid, alg: options.algorithm?.name });
   }
 
   private addJwk(ctx: string, prop: string, jwk: any): void {
@@ -210,7 +222,7 @@ export class JsonWebKeySet {
       }
     }
     const kty = jwk.kty;
-    if (!MEMBERS[kty]) {
+    if (typeof kty !== 'string' || !Object.prototype.hasOwnProperty.call(MEMBERS, kty)) {
       fail(ctx, `${prop}.kty`, kty, 'RSA, EC or OKP (symmetric "oct" keys are not accepted)');
     }
     for (const m of MEMBERS[kty]) {
@@ -235,6 +247,11 @@ export class JsonWebKeySet {
     }
     if (kty === 'RSA' && (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
       fail(ctx, prop, `RSA-${key.asymmetricKeyDetails?.modulusLength}`, 'an RSA key of at least 2048 bits');
+    }
+    const exponent = key.asymmetricKeyDetails?.publicExponent;
+    if (kty === 'RSA' && (exponent === undefined || exponent < BigInt(3) || exponent % BigInt(2) === BigInt(0))) {
+      // e = 1 makes every "signature" equal to the message it signs; even exponents are not RSA.
+      fail(ctx, `${prop}.e`, `${exponent}`, 'an odd RSA public exponent of at least 3 (usually 65537, "AQAB")');
     }
     const algName = jwk.alg ?? DEFAULT_ALG[curve];
     const alg = ALGORITHMS.find(a => a.name === algName);

@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { checkBackend } from '../_backend-checks';
 import { isolateBackend } from '../_backend-isolation';
-import { checkBoolean, checkDnsSubdomain, checkDuration, checkInteger, checkPort, contextOf, fail } from '../_validate';
+import { checkBoolean, checkDnsSubdomain, checkDuration, checkInteger, checkPort, contextOf, fail, abandon, checkProps } from '../_validate';
 import { checkJwtIssuer } from '../auth/_jwt-issuer';
 import { JsonWebKeySet } from '../auth/jwks';
 import { Backend } from '../backend';
@@ -251,112 +251,118 @@ export class EnvoyJwtProxy extends Construct {
 
   constructor(scope: Construct, id: string, props: EnvoyJwtProxyProps) {
     super(scope, id);
-    const ctx = contextOf(this, CLASS);
-    checkBackend(ctx, props.backend);
-    const port = checkPort(ctx, 'port', props.port ?? 8443);
-    if (port === ADMIN_PORT || port === HEALTH_PORT) {
-      fail(ctx, 'port', port, `a port other than ${ADMIN_PORT} (admin) and ${HEALTH_PORT} (health)`);
-    }
-    const replicas = checkInteger(ctx, 'replicas', props.replicas ?? 2, 1, 1000);
-    const image = props.image ?? 'envoyproxy/envoy:v1.36.2';
-    if (typeof image !== 'string' || !IMAGE.test(image)) {
-      fail(ctx, 'image', image, 'an image reference such as "envoyproxy/envoy:v1.36.2"');
-    }
-    checkDnsSubdomain(ctx, 'tlsSecretName', props.tlsSecretName);
-    const protocol = props.backendProtocol ?? EnvoyBackendProtocol.GRPC;
-    if (!Object.values(EnvoyBackendProtocol).includes(protocol)) {
-      fail(ctx, 'backendProtocol', protocol, 'EnvoyBackendProtocol.GRPC or EnvoyBackendProtocol.HTTP1');
-    }
-    const serviceType = props.serviceType ?? EnvoyServiceType.CLUSTER_IP;
-    if (!Object.values(EnvoyServiceType).includes(serviceType)) {
-      fail(ctx, 'serviceType', serviceType, `one of ${Object.values(EnvoyServiceType).join(', ')}`);
-    }
-    const unauthenticated = props.unauthenticatedPaths ?? ['/grpc.health.v1.Health/'];
-    if (!Array.isArray(unauthenticated)) {
-      fail(ctx, 'unauthenticatedPaths', unauthenticated, 'a list of path prefixes');
-    }
-    unauthenticated.forEach((p, i) => {
-      if (typeof p !== 'string' || !/^\/\S*$/.test(p) || p === '/') {
-        fail(ctx, `unauthenticatedPaths[${i}]`, p, 'a path prefix starting with "/" (not "/" itself, which would turn authentication off)');
+    try {
+      const ctx = contextOf(this, CLASS);
+      props = checkProps(ctx, CLASS, props);
+      checkBackend(ctx, props.backend);
+      const port = checkPort(ctx, 'port', props.port ?? 8443);
+      if (port === ADMIN_PORT || port === HEALTH_PORT) {
+        fail(ctx, 'port', port, `a port other than ${ADMIN_PORT} (admin) and ${HEALTH_PORT} (health)`);
       }
-    });
+      const replicas = checkInteger(ctx, 'replicas', props.replicas ?? 2, 1, 1000);
+      const image = props.image ?? 'envoyproxy/envoy:v1.36.2';
+      if (typeof image !== 'string' || !IMAGE.test(image)) {
+        fail(ctx, 'image', image, 'an image reference such as "envoyproxy/envoy:v1.36.2"');
+      }
+      checkDnsSubdomain(ctx, 'tlsSecretName', props.tlsSecretName);
+      const protocol = props.backendProtocol ?? EnvoyBackendProtocol.GRPC;
+      if (!Object.values(EnvoyBackendProtocol).includes(protocol)) {
+        fail(ctx, 'backendProtocol', protocol, 'EnvoyBackendProtocol.GRPC or EnvoyBackendProtocol.HTTP1');
+      }
+      const serviceType = props.serviceType ?? EnvoyServiceType.CLUSTER_IP;
+      if (!Object.values(EnvoyServiceType).includes(serviceType)) {
+        fail(ctx, 'serviceType', serviceType, `one of ${Object.values(EnvoyServiceType).join(', ')}`);
+      }
+      const unauthenticated = props.unauthenticatedPaths ?? ['/grpc.health.v1.Health/'];
+      if (!Array.isArray(unauthenticated)) {
+        fail(ctx, 'unauthenticatedPaths', unauthenticated, 'a list of path prefixes');
+      }
+      unauthenticated.forEach((p, i) => {
+        if (typeof p !== 'string' || !/^\/\S*$/.test(p) || p === '/') {
+          fail(ctx, `unauthenticatedPaths[${i}]`, p, 'a path prefix starting with "/" (not "/" itself, which would turn authentication off)');
+        }
+      });
 
-    const jwt = props.jwt;
-    const issuer = checkJwtIssuer(ctx, 'jwt', jwt);
-    const cacheSeconds = checkDuration(ctx, 'jwt.jwksCacheDuration', jwt.jwksCacheDuration ?? Duration.minutes(5), { min: Duration.seconds(1) }).toSeconds();
-    const cors = props.cors === undefined ? undefined : corsSpec(ctx, props.cors);
-    const routeTimeoutSeconds = props.routeTimeout === undefined ? undefined
-      : checkDuration(ctx, 'routeTimeout', props.routeTimeout, { min: Duration.seconds(1) }).toSeconds();
+      const jwt = props.jwt;
+      const issuer = checkJwtIssuer(ctx, 'jwt', jwt);
+      const cacheSeconds = checkDuration(ctx, 'jwt.jwksCacheDuration', jwt.jwksCacheDuration ?? Duration.minutes(5), { min: Duration.seconds(1) }).toSeconds();
+      const cors = props.cors === undefined ? undefined : corsSpec(ctx, props.cors);
+      const routeTimeoutSeconds = props.routeTimeout === undefined ? undefined
+        : checkDuration(ctx, 'routeTimeout', props.routeTimeout, { min: Duration.seconds(1) }).toSeconds();
 
-    const direct = checkBoolean(ctx, 'allowDirectBackendAccess', props.allowDirectBackendAccess ?? false);
-    const resources = props.resources ?? {
-      cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.units(1) },
-      memory: { request: Size.mebibytes(128), limit: Size.mebibytes(512) },
-    };
-    const memoryLimit = resources.memory?.limit;
-    const namespace = Chart.of(this).namespace ?? 'default';
-    this._bootstrap = JSON.parse(JSON.stringify(buildBootstrap({
-      port,
-      backendHost: props.backend.fqdn(namespace),
-      backendPort: props.backend.port,
-      http2Backend: protocol === EnvoyBackendProtocol.GRPC,
-      issuer: issuer.issuer,
-      audiences: issuer.audiences,
-      localJwks: issuer.jwks !== undefined,
-      jwksUri: issuer.jwksUri,
-      jwksCacheSeconds: cacheSeconds,
-      forwardToken: jwt.forwardToken ?? false,
-      unauthenticatedPrefixes: [...new Set(unauthenticated)].sort(),
-      grpcWeb: props.grpcWeb ?? true,
-      cors,
-      routeTimeoutSeconds,
-      memoryLimitBytes: memoryLimit instanceof Size ? memoryLimit.toKibibytes({ rounding: SizeRoundingBehavior.FLOOR }) * 1024 : undefined,
-    })));
+      const direct = checkBoolean(ctx, 'allowDirectBackendAccess', props.allowDirectBackendAccess ?? false);
+      const resources = props.resources ?? {
+        cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.units(1) },
+        memory: { request: Size.mebibytes(128), limit: Size.mebibytes(512) },
+      };
+      const memoryLimit = resources.memory?.limit;
+      const namespace = Chart.of(this).namespace ?? 'default';
+      this._bootstrap = JSON.parse(JSON.stringify(buildBootstrap({
+        port,
+        backendHost: props.backend.fqdn(namespace),
+        backendPort: props.backend.port,
+        http2Backend: protocol === EnvoyBackendProtocol.GRPC,
+        issuer: issuer.issuer,
+        audiences: issuer.audiences,
+        localJwks: issuer.jwks !== undefined,
+        jwksUri: issuer.jwksUri,
+        jwksCacheSeconds: cacheSeconds,
+        forwardToken: jwt.forwardToken ?? false,
+        unauthenticatedPrefixes: [...new Set(unauthenticated)].sort(),
+        grpcWeb: props.grpcWeb ?? true,
+        cors,
+        routeTimeoutSeconds,
+        memoryLimitBytes: memoryLimit instanceof Size ? memoryLimit.toKibibytes({ rounding: SizeRoundingBehavior.FLOOR }) * 1024 : undefined,
+      })));
 
-    this.configMap = new kplus.ConfigMap(this, 'Config', { data: { 'envoy.yaml': Yaml.stringify(this._bootstrap) } });
-    if (issuer.jwks !== undefined) {
-      this.jwksConfigMap = new kplus.ConfigMap(this, 'Jwks', { data: { 'jwks.json': issuer.jwks.toJson() } });
-    }
-    const tls = kplus.Secret.fromSecretName(this, 'TlsSecret', props.tlsSecretName);
+      this.configMap = new kplus.ConfigMap(this, 'Config', { data: { 'envoy.yaml': Yaml.stringify(this._bootstrap) } });
+      if (issuer.jwks !== undefined) {
+        this.jwksConfigMap = new kplus.ConfigMap(this, 'Jwks', { data: { 'jwks.json': issuer.jwks.toJson() } });
+      }
+      const tls = kplus.Secret.fromSecretName(this, 'TlsSecret', props.tlsSecretName);
 
-    this.deployment = new kplus.Deployment(this, 'Resource', {
-      replicas,
-      securityContext: { ensureNonRoot: true, user: 101, group: 101 },
-      automountServiceAccountToken: false,
-    });
-    const container = this.deployment.addContainer({
-      name: 'envoy',
-      image,
-      command: ['envoy'],
-      args: ['-c', `${ENVOY_PATHS.config}/envoy.yaml`, '--log-level', 'info'],
-      ports: [{ number: port, name: 'https' }, { number: HEALTH_PORT, name: 'health' }],
-      securityContext: {
-        ensureNonRoot: true, user: 101, group: 101, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, privileged: false,
-      },
-      resources,
-      readiness: kplus.Probe.fromHttpGet('/ready', { port: HEALTH_PORT }),
-      liveness: kplus.Probe.fromTcpSocket({ port: HEALTH_PORT }),
-    });
-    container.mount(ENVOY_PATHS.config, kplus.Volume.fromConfigMap(this, 'ConfigVolume', this.configMap, { name: 'config' }), { readOnly: true });
-    if (this.jwksConfigMap) {
-      container.mount(ENVOY_PATHS.jwks, kplus.Volume.fromConfigMap(this, 'JwksVolume', this.jwksConfigMap, { name: 'jwks' }), { readOnly: true });
-    }
-    container.mount(ENVOY_PATHS.tls, kplus.Volume.fromSecret(this, 'TlsVolume', tls, { name: 'tls' }), { readOnly: true });
-    container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'TmpVolume', 'tmp'));
-    // cdk8s-plus-27 cannot drop capabilities or set the seccomp profile.
-    ApiObject.of(this.deployment).addJsonPatch(
-      JsonPatch.add('/spec/template/spec/containers/0/securityContext/capabilities', { drop: ['ALL'] }),
-      JsonPatch.add('/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }),
-    );
+      this.deployment = new kplus.Deployment(this, 'Resource', {
+        replicas,
+        securityContext: { ensureNonRoot: true, user: 101, group: 101 },
+        automountServiceAccountToken: false,
+      });
+      const container = this.deployment.addContainer({
+        name: 'envoy',
+        image,
+        command: ['envoy'],
+        args: ['-c', `${ENVOY_PATHS.config}/envoy.yaml`, '--log-level', 'info'],
+        ports: [{ number: port, name: 'https' }, { number: HEALTH_PORT, name: 'health' }],
+        securityContext: {
+          ensureNonRoot: true, user: 101, group: 101, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, privileged: false,
+        },
+        resources,
+        readiness: kplus.Probe.fromHttpGet('/ready', { port: HEALTH_PORT }),
+        liveness: kplus.Probe.fromTcpSocket({ port: HEALTH_PORT }),
+      });
+      container.mount(ENVOY_PATHS.config, kplus.Volume.fromConfigMap(this, 'ConfigVolume', this.configMap, { name: 'config' }), { readOnly: true });
+      if (this.jwksConfigMap) {
+        container.mount(ENVOY_PATHS.jwks, kplus.Volume.fromConfigMap(this, 'JwksVolume', this.jwksConfigMap, { name: 'jwks' }), { readOnly: true });
+      }
+      container.mount(ENVOY_PATHS.tls, kplus.Volume.fromSecret(this, 'TlsVolume', tls, { name: 'tls' }), { readOnly: true });
+      container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'TmpVolume', 'tmp'));
+      // cdk8s-plus-27 cannot drop capabilities or set the seccomp profile.
+      ApiObject.of(this.deployment).addJsonPatch(
+        JsonPatch.add('/spec/template/spec/containers/0/securityContext/capabilities', { drop: ['ALL'] }),
+        JsonPatch.add('/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }),
+      );
 
-    this.service = this.deployment.exposeViaService({
-      serviceType: KPLUS_SERVICE_TYPE[serviceType],
-      ports: [{ port, targetPort: port, name: 'https' }],
-    });
-    if (!direct) {
-      this.backendNetworkPolicy = isolateBackend(this, ctx, props.backend, {
-        peers: [{ namespace, labels: () => this.deployment.matchLabels }],
-      })?.networkPolicy;
+      this.service = this.deployment.exposeViaService({
+        serviceType: KPLUS_SERVICE_TYPE[serviceType],
+        ports: [{ port, targetPort: port, name: 'https' }],
+      });
+      if (!direct) {
+        this.backendNetworkPolicy = isolateBackend(this, ctx, props.backend, {
+          peers: [{ namespace, labels: () => this.deployment.matchLabels }],
+        })?.networkPolicy;
+      }
+    } catch (e) {
+      abandon(this);
+      throw e;
     }
   }
 }

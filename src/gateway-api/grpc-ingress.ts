@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import * as gwapi from '../../imports/gateway.networking.k8s.io';
 import { checkGrpcBackend } from '../_backend-checks';
 import { isolateBackend } from '../_backend-isolation';
-import { byCodeUnits, checkBoolean, checkDnsLabel, checkDnsSubdomain, checkHostnames, contextOf, fail } from '../_validate';
+import { byCodeUnits, checkBoolean, checkDnsLabel, checkDnsSubdomain, checkHostnames, contextOf, fail, abandon, checkArgs, checkProps } from '../_validate';
 import { Backend } from '../backend';
 import { checkGatewayWideJwtAcknowledged, EXPIRY_HEADER, gatewayAndBackendRules, jwtRule, requireJwt } from '../istio/_jwt';
 import { IstioJwtOptions } from '../istio/jwt-options';
@@ -27,8 +27,9 @@ export class GatewayApiTls {
    * @param secretName the Secret's name
    */
   public static fromSecret(secretName: string): GatewayApiTls {
-    checkDnsSubdomain('GatewayApiTls.fromSecret', 'secretName', secretName);
-    return new GatewayApiTls(secretName);
+    const ctx = 'GatewayApiTls.fromSecret';
+    [secretName] = checkArgs(ctx, 'GatewayApiTls', 'fromSecret', [secretName]);
+    return new GatewayApiTls(checkDnsSubdomain(ctx, 'secretName', secretName));
   }
 
   /**
@@ -40,6 +41,11 @@ export class GatewayApiTls {
 
   private constructor(secretName: string | undefined) {
     this.secretName = secretName;
+  }
+
+  /** @internal How the value was made, for error messages. */
+  public _describe(): string {
+    return this.secretName === undefined ? 'GatewayApiTls.atLoadBalancer()' : `GatewayApiTls.fromSecret(${JSON.stringify(this.secretName)})`;
   }
 }
 
@@ -206,147 +212,153 @@ export class GatewayApiGrpcIngress extends Construct {
 
   constructor(scope: Construct, id: string, props: GatewayApiGrpcIngressProps) {
     super(scope, id);
-    const ctx = contextOf(this, CLASS);
-    const hosts = checkHostnames(ctx, 'hosts', props.hosts, { wildcard: true });
-    checkGrpcBackend(ctx, props.backend);
-    const namespace = Chart.of(this).namespace;
-    if (props.backend.namespace !== undefined && props.backend.namespace !== namespace) {
-      fail(ctx, 'backend', `${props.backend.namespace}/${props.backend.serviceName}`,
-        'a Service in the chart\'s namespace (a route to another namespace needs a ReferenceGrant there)');
-    }
+    try {
+      const ctx = contextOf(this, CLASS);
+      props = checkProps(ctx, CLASS, props);
+      const hosts = checkHostnames(ctx, 'hosts', props.hosts, { wildcard: true });
+      checkGrpcBackend(ctx, props.backend);
+      const namespace = Chart.of(this).namespace;
+      if (props.backend.namespace !== undefined && props.backend.namespace !== namespace) {
+        fail(ctx, 'backend', `${props.backend.namespace}/${props.backend.serviceName}`,
+          'a Service in the chart\'s namespace (a route to another namespace needs a ReferenceGrant there)');
+      }
 
-    const open = checkBoolean(ctx, 'allowUnauthenticated', props.allowUnauthenticated ?? false);
-    const direct = checkBoolean(ctx, 'allowDirectBackendAccess', props.allowDirectBackendAccess ?? false);
-    if (props.jwt === undefined && !open) {
-      fail(ctx, 'jwt', undefined, 'jwt: without it, anyone who reaches the gateway can call the backend (allowUnauthenticated: true if that is intended)');
-    }
-    if (props.jwt !== undefined && open) {
-      fail(ctx, 'allowUnauthenticated', true, 'false (or unset) with jwt');
-    }
-    const rule = props.jwt === undefined ? undefined : jwtRule(ctx, 'jwt', props.jwt);
-    if (rule !== undefined) {
-      const wildcard = hosts.find(h => h.startsWith('*.'));
-      if (wildcard !== undefined) {
-        fail(ctx, 'hosts', wildcard,
-          'host names without wildcards with jwt: a route cannot refuse a Host header with another port, and Istio\'s DENY rule ' +
-          'matches a wildcard host only without a port or with a port it lists, so such a request would reach the backend without a token');
+      const open = checkBoolean(ctx, 'allowUnauthenticated', props.allowUnauthenticated ?? false);
+      const direct = checkBoolean(ctx, 'allowDirectBackendAccess', props.allowDirectBackendAccess ?? false);
+      if (props.jwt === undefined && !open) {
+        fail(ctx, 'jwt', undefined, 'jwt: without it, anyone who reaches the gateway can call the backend (allowUnauthenticated: true if that is intended)');
       }
-      if (props.existingGateway !== undefined) {
-        checkGatewayWideJwtAcknowledged(ctx, 'jwt on an existing Gateway', props.acknowledgeGatewayWideJwt, 'the Gateway\'s pods');
+      if (props.jwt !== undefined && open) {
+        fail(ctx, 'allowUnauthenticated', true, 'false (or unset) with jwt');
       }
-      if (props.existingGateway === undefined && (props.gatewayClassName ?? 'istio') !== 'istio') {
-        fail(ctx, 'gatewayClassName', props.gatewayClassName, '"istio" with jwt: the JWT policies are Istio\'s');
-      }
-    }
-
-    let parent: gwapi.GrpcRouteSpecParentRefs;
-    let gateway: { namespace: string; name: string };
-    if (props.existingGateway !== undefined) {
-      const parts = typeof props.existingGateway === 'string' ? props.existingGateway.split('/') : [];
-      if (parts.length !== 2 || !parts.every(p => /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(p))) {
-        fail(ctx, 'existingGateway', props.existingGateway, 'a Gateway as "namespace/name"');
-      }
-      for (const prop of ['tls', 'gatewayClassName', 'infrastructureAnnotations', 'httpsRedirect'] as const) {
-        if (props[prop] !== undefined) {
-          fail(ctx, prop, props[prop], `no ${prop} with existingGateway: it applies to a Gateway this construct creates`);
+      const rule = props.jwt === undefined ? undefined : jwtRule(ctx, 'jwt', props.jwt);
+      if (rule !== undefined) {
+        const wildcard = hosts.find(h => h.startsWith('*.'));
+        if (wildcard !== undefined) {
+          fail(ctx, 'hosts', wildcard,
+            'host names without wildcards with jwt: a route cannot refuse a Host header with another port, and Istio\'s DENY rule ' +
+            'matches a wildcard host only without a port or with a port it lists, so such a request would reach the backend without a token');
+        }
+        if (props.existingGateway !== undefined) {
+          checkGatewayWideJwtAcknowledged(ctx, 'jwt on an existing Gateway', props.acknowledgeGatewayWideJwt, 'the Gateway\'s pods');
+        }
+        if (props.existingGateway === undefined && (props.gatewayClassName ?? 'istio') !== 'istio') {
+          fail(ctx, 'gatewayClassName', props.gatewayClassName, '"istio" with jwt: the JWT policies are Istio\'s');
         }
       }
-      const listener = checkDnsLabel(ctx, 'listenerName', props.listenerName ?? 'https');
-      parent = { namespace: parts[0], name: parts[1], sectionName: listener };
-      gateway = { namespace: parts[0], name: parts[1] };
-    } else {
-      if (!(props.tls instanceof GatewayApiTls)) {
-        fail(ctx, 'tls', props.tls, 'GatewayApiTls.atLoadBalancer() or GatewayApiTls.fromSecret(secretName)');
-      }
-      if (props.listenerName !== undefined) {
-        fail(ctx, 'listenerName', props.listenerName, 'no listenerName without existingGateway (the created Gateway\'s listener is "https")');
-      }
-      const className = checkDnsSubdomain(ctx, 'gatewayClassName', props.gatewayClassName ?? 'istio');
-      const annotations = props.infrastructureAnnotations;
-      if (annotations !== undefined) {
-        for (const [k, v] of Object.entries(annotations)) {
-          if (!/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(k) || typeof v !== 'string') {
-            fail(ctx, `infrastructureAnnotations.${k}`, v, 'an annotation key and a string value');
+
+      let parent: gwapi.GrpcRouteSpecParentRefs;
+      let gateway: { namespace: string; name: string };
+      if (props.existingGateway !== undefined) {
+        const parts = typeof props.existingGateway === 'string' ? props.existingGateway.split('/') : [];
+        if (parts.length !== 2 || !parts.every(p => /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(p))) {
+          fail(ctx, 'existingGateway', props.existingGateway, 'a Gateway as "namespace/name"');
+        }
+        for (const prop of ['tls', 'gatewayClassName', 'infrastructureAnnotations', 'httpsRedirect'] as const) {
+          if (props[prop] !== undefined) {
+            fail(ctx, prop, props[prop], `no ${prop} with existingGateway: it applies to a Gateway this construct creates`);
           }
         }
-      }
-      const sameNamespace = { namespaces: { from: gwapi.GatewaySpecListenersAllowedRoutesNamespacesFrom.SAME } };
-      const listeners: gwapi.GatewaySpecListeners[] = [];
-      const redirect = props.httpsRedirect ?? true;
-      if (redirect) {
-        listeners.push({ name: 'http', port: 80, protocol: 'HTTP', allowedRoutes: sameNamespace });
-      }
-      const secret = props.tls.secretName;
-      listeners.push(secret === undefined
-        ? { name: 'https', port: 443, protocol: 'HTTP', allowedRoutes: sameNamespace }
-        : {
-          name: 'https',
-          port: 443,
-          protocol: 'HTTPS',
-          allowedRoutes: sameNamespace,
-          tls: { mode: gwapi.GatewaySpecListenersTlsMode.TERMINATE, certificateRefs: [{ kind: 'Secret', name: secret }] },
-        });
-      this.gateway = new gwapi.Gateway(this, 'Gateway', {
-        metadata: {},
-        spec: {
-          gatewayClassName: className,
-          infrastructure: annotations ? { annotations: sortedMap(annotations) } : undefined,
-          listeners,
-        },
-      });
-      parent = { name: this.gateway.name, sectionName: 'https' };
-      if (namespace === undefined) {
-        fail(ctx, 'namespace', undefined, 'a namespace on the chart (new Chart(app, id, { namespace })): the Gateway\'s policies and pods live there');
-      }
-      gateway = { namespace, name: this.gateway.name };
-      if (redirect) {
-        this.redirectRoute = new gwapi.HttpRoute(this, 'HttpsRedirect', {
+        const listener = checkDnsLabel(ctx, 'listenerName', props.listenerName ?? 'https');
+        parent = { namespace: parts[0], name: parts[1], sectionName: listener };
+        gateway = { namespace: parts[0], name: parts[1] };
+      } else {
+        if (!(props.tls instanceof GatewayApiTls)) {
+          fail(ctx, 'tls', props.tls, 'GatewayApiTls.atLoadBalancer() or GatewayApiTls.fromSecret(secretName)');
+        }
+        if (props.listenerName !== undefined) {
+          fail(ctx, 'listenerName', props.listenerName, 'no listenerName without existingGateway (the created Gateway\'s listener is "https")');
+        }
+        const className = checkDnsSubdomain(ctx, 'gatewayClassName', props.gatewayClassName ?? 'istio');
+        const annotations = props.infrastructureAnnotations;
+        if (annotations !== undefined) {
+          for (const [k, v] of Object.entries(annotations)) {
+            if (!/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(k) || typeof v !== 'string') {
+              fail(ctx, `infrastructureAnnotations.${k}`, v, 'an annotation key and a string value');
+            }
+          }
+        }
+        const sameNamespace = { namespaces: { from: gwapi.GatewaySpecListenersAllowedRoutesNamespacesFrom.SAME } };
+        const listeners: gwapi.GatewaySpecListeners[] = [];
+        const redirect = props.httpsRedirect ?? true;
+        if (redirect) {
+          listeners.push({ name: 'http', port: 80, protocol: 'HTTP', allowedRoutes: sameNamespace });
+        }
+        const secret = props.tls.secretName;
+        listeners.push(secret === undefined
+          ? { name: 'https', port: 443, protocol: 'HTTP', allowedRoutes: sameNamespace }
+          : {
+            name: 'https',
+            port: 443,
+            protocol: 'HTTPS',
+            allowedRoutes: sameNamespace,
+            tls: { mode: gwapi.GatewaySpecListenersTlsMode.TERMINATE, certificateRefs: [{ kind: 'Secret', name: secret }] },
+          });
+        this.gateway = new gwapi.Gateway(this, 'Gateway', {
           metadata: {},
           spec: {
-            parentRefs: [{ name: this.gateway.name, sectionName: 'http' }],
-            hostnames: hosts,
-            rules: [{
-              filters: [{
-                type: gwapi.HttpRouteSpecRulesFiltersType.REQUEST_REDIRECT,
-                requestRedirect: {
-                  scheme: gwapi.HttpRouteSpecRulesFiltersRequestRedirectScheme.HTTPS,
-                  statusCode: gwapi.HttpRouteSpecRulesFiltersRequestRedirectStatusCode.VALUE_301,
-                },
-              }],
-            }],
+            gatewayClassName: className,
+            infrastructure: annotations ? { annotations: sortedMap(annotations) } : undefined,
+            listeners,
           },
         });
+        parent = { name: this.gateway.name, sectionName: 'https' };
+        if (namespace === undefined) {
+          fail(ctx, 'namespace', undefined, 'a namespace on the chart (new Chart(app, id, { namespace })): the Gateway\'s policies and pods live there');
+        }
+        gateway = { namespace, name: this.gateway.name };
+        if (redirect) {
+          this.redirectRoute = new gwapi.HttpRoute(this, 'HttpsRedirect', {
+            metadata: {},
+            spec: {
+              parentRefs: [{ name: this.gateway.name, sectionName: 'http' }],
+              hostnames: hosts,
+              rules: [{
+                filters: [{
+                  type: gwapi.HttpRouteSpecRulesFiltersType.REQUEST_REDIRECT,
+                  requestRedirect: {
+                    scheme: gwapi.HttpRouteSpecRulesFiltersRequestRedirectScheme.HTTPS,
+                    statusCode: gwapi.HttpRouteSpecRulesFiltersRequestRedirectStatusCode.VALUE_301,
+                  },
+                }],
+              }],
+            },
+          });
+        }
       }
-    }
 
-    this.grpcRoute = new gwapi.GrpcRoute(this, 'Resource', {
-      metadata: {},
-      spec: {
-        parentRefs: [parent],
-        hostnames: hosts,
-        rules: [{ backendRefs: [{ name: props.backend.serviceName, port: props.backend.port }] }],
-      },
-    });
-
-    // With a backend it can see, the token is checked again at the backend's sidecar: the
-    // Gateway's pods also serve routes of Istio Gateways that select them, from any namespace.
-    const twice = rule !== undefined && !direct && props.backend.service !== undefined ? gatewayAndBackendRules(rule) : undefined;
-    if (rule !== undefined) {
-      const jwt = requireJwt(this, { namespace: gateway.namespace, attach: { gateway: gateway.name }, jwt: twice?.gateway ?? rule, hosts });
-      this.requestAuthentication = jwt.requestAuthentication;
-      this.jwtDenyPolicy = jwt.denyPolicy;
-    }
-    if (!direct) {
-      // Istio deploys a Gateway's pods in its namespace, labelled with its name, under the
-      // service account `<name>-istio` (istio/istio pilot/pkg/config/kube/gatewaycommon).
-      const isolation = isolateBackend(this, ctx, props.backend, {
-        peers: [{ namespace: gateway.namespace, labels: () => ({ 'gateway.networking.k8s.io/gateway-name': gateway.name }) }],
-        meshSources: { principals: [`*/ns/${gateway.namespace}/sa/${gateway.name}-istio`] },
-        jwt: twice && { rule: twice.backend, issuer: rule!.issuer, audiences: rule!.audiences, expiryHeader: EXPIRY_HEADER },
+      this.grpcRoute = new gwapi.GrpcRoute(this, 'Resource', {
+        metadata: {},
+        spec: {
+          parentRefs: [parent],
+          hostnames: hosts,
+          rules: [{ backendRefs: [{ name: props.backend.serviceName, port: props.backend.port }] }],
+        },
       });
-      this.backendNetworkPolicy = isolation?.networkPolicy;
-      this.backendAuthorizationPolicy = isolation?.authorizationPolicy;
-      this.backendRequestAuthentication = isolation?.requestAuthentication;
+
+      // With a backend it can see, the token is checked again at the backend's sidecar: the
+      // Gateway's pods also serve routes of Istio Gateways that select them, from any namespace.
+      const twice = rule !== undefined && !direct && props.backend.service !== undefined ? gatewayAndBackendRules(rule) : undefined;
+      if (rule !== undefined) {
+        const jwt = requireJwt(this, { namespace: gateway.namespace, attach: { gateway: gateway.name }, jwt: twice?.gateway ?? rule, hosts });
+        this.requestAuthentication = jwt.requestAuthentication;
+        this.jwtDenyPolicy = jwt.denyPolicy;
+      }
+      if (!direct) {
+        // Istio deploys a Gateway's pods in its namespace, labelled with its name, under the
+        // service account `<name>-istio` (istio/istio pilot/pkg/config/kube/gatewaycommon).
+        const isolation = isolateBackend(this, ctx, props.backend, {
+          peers: [{ namespace: gateway.namespace, labels: () => ({ 'gateway.networking.k8s.io/gateway-name': gateway.name }) }],
+          meshSources: { principals: [`*/ns/${gateway.namespace}/sa/${gateway.name}-istio`] },
+          jwt: twice && { rule: twice.backend, issuer: rule!.issuer, audiences: rule!.audiences, expiryHeader: EXPIRY_HEADER },
+        });
+        this.backendNetworkPolicy = isolation?.networkPolicy;
+        this.backendAuthorizationPolicy = isolation?.authorizationPolicy;
+        this.backendRequestAuthentication = isolation?.requestAuthentication;
+      }
+    } catch (e) {
+      abandon(this);
+      throw e;
     }
   }
 }

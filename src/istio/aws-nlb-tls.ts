@@ -1,4 +1,4 @@
-import { byCodeUnits, fail } from '../_validate';
+import { byCodeUnits, checkArgs, fail } from '../_validate';
 
 /**
  * The ALPN policy of an AWS Network Load Balancer TLS listener.
@@ -72,7 +72,8 @@ export interface AwsNlbTlsOptions {
   readonly sslNegotiationPolicy?: string;
 }
 
-const ARN = /^arn:aws[\w-]*:acm:[\w-]+:\d{12}:certificate\/[0-9a-f-]{36}$/;
+/** An ACM certificate ARN: partition, region, account, and the certificate's UUID (8-4-4-4-12 hex digits). */
+const ARN = /^arn:aws(-[a-z]+)*:acm:[a-z]{2}(-[a-z]+)+-\d:\d{12}:certificate\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const CTX = 'AwsNlbTls.annotations';
 const PREFIX = 'service.beta.kubernetes.io/aws-load-balancer';
 
@@ -92,41 +93,45 @@ export class AwsNlbTls {
    * @param options certificates and listener settings
    */
   public static annotations(options: AwsNlbTlsOptions): { [key: string]: string } {
-    const arns = options?.certificateArns;
-    if (!Array.isArray(arns) || arns.length === 0) {
-      fail(CTX, 'certificateArns', arns, 'at least one ACM certificate ARN');
+    [options] = checkArgs(CTX, 'AwsNlbTls', 'annotations', [options]);
+    const arns = options.certificateArns;
+    if (arns.length === 0) {
+      fail(CTX, 'options.certificateArns', arns, 'at least one ACM certificate ARN');
     }
     arns.forEach((arn, i) => {
-      if (typeof arn !== 'string' || !ARN.test(arn)) {
-        fail(CTX, `certificateArns[${i}]`, arn, 'an ACM certificate ARN such as "arn:aws:acm:us-east-1:123456789012:certificate/<uuid>"');
+      if (!ARN.test(arn)) {
+        fail(CTX, `options.certificateArns[${i}]`, arn, 'an ACM certificate ARN such as "arn:aws:acm:us-east-1:123456789012:certificate/<uuid>"');
       }
     });
     const alpn = options.alpnPolicy ?? NlbAlpnPolicy.HTTP2_PREFERRED;
     if (!Object.values(NlbAlpnPolicy).includes(alpn)) {
-      fail(CTX, 'alpnPolicy', alpn, `one of ${Object.values(NlbAlpnPolicy).join(', ')}`);
+      fail(CTX, 'options.alpnPolicy', alpn, `one of ${Object.values(NlbAlpnPolicy).join(', ')}`);
     }
     if ((options.grpc ?? true) && (alpn === NlbAlpnPolicy.HTTP1_ONLY || alpn === NlbAlpnPolicy.NONE)) {
-      fail(CTX, 'alpnPolicy', alpn, 'HTTP2Preferred, HTTP2Only or HTTP2Optional for gRPC (or grpc: false)');
+      fail(CTX, 'options.alpnPolicy', alpn, 'HTTP2Preferred, HTTP2Only or HTTP2Optional for gRPC (or grpc: false)');
     }
     const scheme = options.scheme ?? NlbScheme.INTERNET_FACING;
     if (!Object.values(NlbScheme).includes(scheme)) {
-      fail(CTX, 'scheme', scheme, 'NlbScheme.INTERNET_FACING or NlbScheme.INTERNAL');
+      fail(CTX, 'options.scheme', scheme, 'NlbScheme.INTERNET_FACING or NlbScheme.INTERNAL');
     }
     const ports = options.sslPorts ?? ['443'];
-    if (!Array.isArray(ports) || ports.length === 0) {
-      fail(CTX, 'sslPorts', ports, 'at least one port number or name');
+    if (ports.length === 0) {
+      fail(CTX, 'options.sslPorts', ports, 'at least one port number or name');
     }
     ports.forEach((p, i) => {
+      if (ports.indexOf(p) !== i) {
+        fail(CTX, `options.sslPorts[${i}]`, p, 'each port once (it is listed twice)');
+      }
       const n = Number(p);
       const isNumber = /^\d+$/.test(p) && n >= 1 && n <= 65535;
       const isName = /^(?=.*[a-z])[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(p) && p.length <= 15;
       if (typeof p !== 'string' || !(isNumber || isName)) {
-        fail(CTX, `sslPorts[${i}]`, p, 'a port number (1-65535) or a port name of the Service');
+        fail(CTX, `options.sslPorts[${i}]`, p, 'a port number (1-65535) or a port name of the Service');
       }
     });
     const policy = options.sslNegotiationPolicy ?? 'ELBSecurityPolicy-TLS13-1-2-2021-06';
     if (typeof policy !== 'string' || !/^ELBSecurityPolicy-[A-Za-z0-9-]*-1-[23]-[A-Za-z0-9-]+$/.test(policy)) {
-      fail(CTX, 'sslNegotiationPolicy', policy,
+      fail(CTX, 'options.sslNegotiationPolicy', policy,
         'an ELB security policy whose lowest version is TLS 1.2 or 1.3 (its name says 1-2 or 1-3), such as "ELBSecurityPolicy-TLS13-1-2-2021-06"');
     }
     const out: { [key: string]: string } = {

@@ -2,8 +2,7 @@ import { ApiObject, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as security from '../../imports/security.istio.io';
 import {
-  checkBoolean, checkDnsLabel, checkDuration, checkHostnames, checkInteger, checkNonEmpty, checkPort, contextOf, fail, protoDuration,
-} from '../_validate';
+  checkBoolean, checkDnsLabel, checkDuration, checkHostnames, checkInteger, checkNonEmpty, checkPort, contextOf, fail, protoDuration, abandon, checkProps } from '../_validate';
 import { checkSelector } from './_gateway';
 import { authorityRegex, checkGatewayWideJwtAcknowledged, hostsWithPorts, jwtRule, requireJwt } from './_jwt';
 import { IstioJwtOptions } from './jwt-options';
@@ -223,139 +222,145 @@ export class IstioExternalAuthorization extends Construct {
 
   constructor(scope: Construct, id: string, props: IstioExternalAuthorizationProps) {
     super(scope, id);
-    const ctx = contextOf(this, CLASS);
-    const provider = providerEntry(ctx, props.provider);
-    const selector = checkSelector(ctx, props.gatewaySelector ?? { istio: 'ingressgateway' });
-    const namespace = checkDnsLabel(ctx, 'gatewayNamespace', props.gatewayNamespace ?? 'istio-system');
-    const ex = props.exempt;
+    try {
+      const ctx = contextOf(this, CLASS);
+      props = checkProps(ctx, CLASS, props);
+      const provider = providerEntry(ctx, props.provider);
+      const selector = checkSelector(ctx, props.gatewaySelector ?? { istio: 'ingressgateway' });
+      const namespace = checkDnsLabel(ctx, 'gatewayNamespace', props.gatewayNamespace ?? 'istio-system');
+      const ex = props.exempt;
 
-    let rules: security.AuthorizationPolicySpecRules[] = [{}];
-    let hosts: string[] | undefined;
-    let paths: string[] | undefined;
-    if (ex !== undefined) {
-      paths = checkPaths(ctx, ex.paths ?? KSERVE_PATHS);
-      if (ex.unsafeAllHosts === true) {
-        if (ex.hosts !== undefined) {
-          fail(ctx, 'exempt.hosts', ex.hosts, 'no hosts with exempt.unsafeAllHosts (it exempts the paths on every host)');
+      let rules: security.AuthorizationPolicySpecRules[] = [{}];
+      let hosts: string[] | undefined;
+      let paths: string[] | undefined;
+      if (ex !== undefined) {
+        paths = checkPaths(ctx, ex.paths ?? KSERVE_PATHS);
+        if (ex.unsafeAllHosts === true) {
+          if (ex.hosts !== undefined) {
+            fail(ctx, 'exempt.hosts', ex.hosts, 'no hosts with exempt.unsafeAllHosts (it exempts the paths on every host)');
+          }
+        } else {
+          if (ex.hosts === undefined) {
+            fail(ctx, 'exempt.hosts', undefined,
+              'the host names of the exempted apps: a path-only exemption exempts those paths on every app behind the gateway (exempt.unsafeAllHosts: true if that is intended)');
+          }
+          hosts = checkHostnames(ctx, 'exempt.hosts', ex.hosts, { wildcard: true });
         }
-      } else {
-        if (ex.hosts === undefined) {
-          fail(ctx, 'exempt.hosts', undefined,
-            'the host names of the exempted apps: a path-only exemption exempts those paths on every app behind the gateway (exempt.unsafeAllHosts: true if that is intended)');
+        if (ex.jwt === undefined && ex.allowAnonymous !== true) {
+          fail(ctx, 'exempt.jwt', undefined, 'JWT options for exempted requests, or exempt.allowAnonymous: true to let them through without any credential');
         }
-        hosts = checkHostnames(ctx, 'exempt.hosts', ex.hosts, { wildcard: true });
+        if (ex.jwt !== undefined && ex.allowAnonymous === true) {
+          fail(ctx, 'exempt.allowAnonymous', true, 'false with exempt.jwt');
+        }
+        // CUSTOM applies when a rule matches: NOT (host in H AND path in P) = host not in H OR path not in P.
+        rules = hosts === undefined
+          ? [{ to: [{ operation: { notPaths: paths } }] }]
+          : [{ to: [{ operation: { notHosts: hostsWithPorts(hosts) } }] }, { to: [{ operation: { notPaths: paths } }] }];
       }
-      if (ex.jwt === undefined && ex.allowAnonymous !== true) {
-        fail(ctx, 'exempt.jwt', undefined, 'JWT options for exempted requests, or exempt.allowAnonymous: true to let them through without any credential');
+      const rule = ex?.jwt !== undefined ? jwtRule(ctx, 'exempt.jwt', ex.jwt) : undefined;
+      if (rule !== undefined) {
+        checkGatewayWideJwtAcknowledged(ctx, 'exempt.jwt', props.acknowledgeGatewayWideJwt, 'the gateway pods');
       }
-      if (ex.jwt !== undefined && ex.allowAnonymous === true) {
-        fail(ctx, 'exempt.allowAnonymous', true, 'false with exempt.jwt');
-      }
-      // CUSTOM applies when a rule matches: NOT (host in H AND path in P) = host not in H OR path not in P.
-      rules = hosts === undefined
-        ? [{ to: [{ operation: { notPaths: paths } }] }]
-        : [{ to: [{ operation: { notHosts: hostsWithPorts(hosts) } }] }, { to: [{ operation: { notPaths: paths } }] }];
-    }
-    const rule = ex?.jwt !== undefined ? jwtRule(ctx, 'exempt.jwt', ex.jwt) : undefined;
-    if (rule !== undefined) {
-      checkGatewayWideJwtAcknowledged(ctx, 'exempt.jwt', props.acknowledgeGatewayWideJwt, 'the gateway pods');
-    }
 
-    this.policy = new security.AuthorizationPolicy(this, 'Resource', {
-      metadata: { namespace },
-      spec: {
-        selector: { matchLabels: selector },
-        action: security.AuthorizationPolicySpecAction.CUSTOM,
-        provider: { name: provider.name },
-        rules,
-      },
-    });
-
-    if (rule !== undefined) {
-      const jwt = requireJwt(this, { namespace, attach: { selector }, jwt: rule, hosts, paths });
-      this.requestAuthentication = jwt.requestAuthentication;
-      this.jwtDenyPolicy = jwt.denyPolicy;
-    }
-    const identityHeaders = provider.envoyExtAuthzHttp.headersToUpstreamOnAllow as string[] | undefined;
-    if (ex !== undefined && identityHeaders !== undefined) {
-      this.forgedHeaderDenyPolicy = new security.AuthorizationPolicy(this, 'DenyForgedIdentity', {
+      this.policy = new security.AuthorizationPolicy(this, 'Resource', {
         metadata: { namespace },
         spec: {
           selector: { matchLabels: selector },
-          action: security.AuthorizationPolicySpecAction.DENY,
-          rules: identityHeaders.map(h => ({
-            to: [{ operation: { hosts: hosts ? hostsWithPorts(hosts) : undefined, paths } }],
-            when: [{ key: `request.headers[${h}]`, values: ['*'] }],
-          })),
+          action: security.AuthorizationPolicySpecAction.CUSTOM,
+          provider: { name: provider.name },
+          rules,
         },
       });
-    }
-    if (ex !== undefined) {
-      // The exemption matches paths: the path each policy sees must be the one the backend serves.
-      // Istio's default normalization (BASE) keeps %2F and does not merge slashes.
-      this.pathNormalization = new ApiObject(this, 'PathNormalization', {
-        apiVersion: 'networking.istio.io/v1alpha3',
-        kind: 'EnvoyFilter',
-        metadata: { namespace },
-        spec: {
-          workloadSelector: { labels: selector },
-          configPatches: [{
-            applyTo: 'NETWORK_FILTER',
-            match: { context: 'GATEWAY', listener: { filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager' } } } },
-            patch: {
-              operation: 'MERGE',
-              value: {
-                typed_config: {
-                  '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
-                  'normalize_path': true,
-                  'merge_slashes': true,
-                  'path_with_escaped_slashes_action': 'UNESCAPE_AND_REDIRECT',
-                  // `kubeflow_userid` would slip past the DENY on `kubeflow-userid`, and some backends
-                  // (CGI-style header names) read the two as one: headers with "_" are dropped.
-                  'common_http_protocol_options': { headers_with_underscores_action: 'DROP_HEADER' },
+
+      if (rule !== undefined) {
+        const jwt = requireJwt(this, { namespace, attach: { selector }, jwt: rule, hosts, paths });
+        this.requestAuthentication = jwt.requestAuthentication;
+        this.jwtDenyPolicy = jwt.denyPolicy;
+      }
+      const identityHeaders = provider.envoyExtAuthzHttp.headersToUpstreamOnAllow as string[] | undefined;
+      if (ex !== undefined && identityHeaders !== undefined) {
+        this.forgedHeaderDenyPolicy = new security.AuthorizationPolicy(this, 'DenyForgedIdentity', {
+          metadata: { namespace },
+          spec: {
+            selector: { matchLabels: selector },
+            action: security.AuthorizationPolicySpecAction.DENY,
+            rules: identityHeaders.map(h => ({
+              to: [{ operation: { hosts: hosts ? hostsWithPorts(hosts) : undefined, paths } }],
+              when: [{ key: `request.headers[${h}]`, values: ['*'] }],
+            })),
+          },
+        });
+      }
+      if (ex !== undefined) {
+        // The exemption matches paths: the path each policy sees must be the one the backend serves.
+        // Istio's default normalization (BASE) keeps %2F and does not merge slashes.
+        this.pathNormalization = new ApiObject(this, 'PathNormalization', {
+          apiVersion: 'networking.istio.io/v1alpha3',
+          kind: 'EnvoyFilter',
+          metadata: { namespace },
+          spec: {
+            workloadSelector: { labels: selector },
+            configPatches: [{
+              applyTo: 'NETWORK_FILTER',
+              match: { context: 'GATEWAY', listener: { filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager' } } } },
+              patch: {
+                operation: 'MERGE',
+                value: {
+                  typed_config: {
+                    '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+                    'normalize_path': true,
+                    'merge_slashes': true,
+                    'path_with_escaped_slashes_action': 'UNESCAPE_AND_REDIRECT',
+                    // `kubeflow_userid` would slip past the DENY on `kubeflow-userid`, and some backends
+                    // (CGI-style header names) read the two as one: headers with "_" are dropped.
+                    'common_http_protocol_options': { headers_with_underscores_action: 'DROP_HEADER' },
+                  },
                 },
               },
-            },
-          }, {
-            // Envoy does not normalize `;` path parameters: a backend that reads `/v1/models/m/..;/..;/admin`
-            // as `/admin` (Java servlet containers do) would serve a path the exemption does not cover.
-            // Such requests to the exempted hosts are refused before any policy runs.
-            applyTo: 'HTTP_FILTER',
-            match: { context: 'GATEWAY', listener: { filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager' } } } },
-            patch: {
-              operation: 'INSERT_FIRST',
-              value: {
-                name: 'envoy.filters.http.rbac',
-                typed_config: {
-                  '@type': 'type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC',
-                  'rules': {
-                    action: 'DENY',
-                    policies: {
-                      'path-parameters-on-exempted-hosts': {
-                        permissions: [{
-                          and_rules: {
-                            rules: [
-                              ...(hosts === undefined ? [] : [{ header: { name: ':authority', string_match: { safe_regex: { regex: authorityRegex(hosts, false, '[0-9]+') } } } }]),
-                              { url_path: { path: { safe_regex: { regex: '.*(;|%3[Bb]).*' } } } },
-                            ],
-                          },
-                        }],
-                        principals: [{ any: true }],
+            }, {
+              // Envoy does not normalize `;` path parameters: a backend that reads `/v1/models/m/..;/..;/admin`
+              // as `/admin` (Java servlet containers do) would serve a path the exemption does not cover.
+              // Such requests to the exempted hosts are refused before any policy runs.
+              applyTo: 'HTTP_FILTER',
+              match: { context: 'GATEWAY', listener: { filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager' } } } },
+              patch: {
+                operation: 'INSERT_FIRST',
+                value: {
+                  name: 'envoy.filters.http.rbac',
+                  typed_config: {
+                    '@type': 'type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC',
+                    'rules': {
+                      action: 'DENY',
+                      policies: {
+                        'path-parameters-on-exempted-hosts': {
+                          permissions: [{
+                            and_rules: {
+                              rules: [
+                                ...(hosts === undefined ? [] : [{ header: { name: ':authority', string_match: { safe_regex: { regex: authorityRegex(hosts, false, '[0-9]+') } } } }]),
+                                { url_path: { path: { safe_regex: { regex: '.*(;|%3[Bb]).*' } } } },
+                              ],
+                            },
+                          }],
+                          principals: [{ any: true }],
+                        },
                       },
                     },
                   },
                 },
               },
-            },
-          }],
-        },
-      });
+            }],
+          },
+        });
+      }
+      // Through JSON to drop unset (undefined) members.
+      this.meshConfig = JSON.parse(JSON.stringify({
+        extensionProviders: [provider],
+        pathNormalization: { normalization: 'DECODE_AND_MERGE_SLASHES' },
+      }));
+    } catch (e) {
+      abandon(this);
+      throw e;
     }
-    // Through JSON to drop unset (undefined) members.
-    this.meshConfig = JSON.parse(JSON.stringify({
-      extensionProviders: [provider],
-      pathNormalization: { normalization: 'DECODE_AND_MERGE_SLASHES' },
-    }));
   }
 }
 

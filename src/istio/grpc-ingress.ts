@@ -5,8 +5,7 @@ import * as networking from '../../imports/networking.istio.io';
 import { checkGrpcBackend } from '../_backend-checks';
 import { isolateBackend } from '../_backend-isolation';
 import {
-  byCodeUnits, checkBoolean, checkDnsLabel, checkDuration, checkHostnames, checkInteger, contextOf, fail, isDnsLabel, protoDuration, REDACTED, Shown,
-} from '../_validate';
+  byCodeUnits, checkBoolean, checkDnsLabel, checkDuration, checkHostnames, checkInteger, contextOf, fail, isDnsLabel, protoDuration, REDACTED, Shown, abandon, checkProps } from '../_validate';
 import { Backend } from '../backend';
 import { checkSelector } from './_gateway';
 import { authorityRegex, checkGatewayWideJwtAcknowledged, EXPIRY_HEADER, gatewayAndBackendRules, jwtRule, requireJwt } from './_jwt';
@@ -293,138 +292,144 @@ export class IstioGrpcIngress extends Construct {
 
   constructor(scope: Construct, id: string, props: IstioGrpcIngressProps) {
     super(scope, id);
-    const ctx = contextOf(this, CLASS);
-    const hosts = checkHostnames(ctx, 'hosts', props.hosts, { wildcard: true });
-    checkGrpcBackend(ctx, props.backend);
-    const selector = checkSelector(ctx, props.gatewaySelector ?? { istio: 'ingressgateway' });
-    const gatewayNamespace = checkDnsLabel(ctx, 'gatewayNamespace', props.gatewayNamespace ?? 'istio-system');
-    const namespace = Chart.of(this).namespace;
-    const open = checkBoolean(ctx, 'allowUnauthenticated', props.allowUnauthenticated ?? false);
-    const direct = checkBoolean(ctx, 'allowDirectBackendAccess', props.allowDirectBackendAccess ?? false);
-    const authenticated = props.basicAuth !== undefined || props.jwt !== undefined;
-    if (!authenticated && !open) {
-      fail(ctx, 'jwt', undefined,
-        'jwt or basicAuth: without either, anyone who reaches the gateway can call the backend (allowUnauthenticated: true if that is intended)');
-    }
-    if (authenticated && open) {
-      fail(ctx, 'allowUnauthenticated', true, `false (or unset) with ${props.jwt !== undefined ? 'jwt' : 'basicAuth'}`);
-    }
+    try {
+      const ctx = contextOf(this, CLASS);
+      props = checkProps(ctx, CLASS, props);
+      const hosts = checkHostnames(ctx, 'hosts', props.hosts, { wildcard: true });
+      checkGrpcBackend(ctx, props.backend);
+      const selector = checkSelector(ctx, props.gatewaySelector ?? { istio: 'ingressgateway' });
+      const gatewayNamespace = checkDnsLabel(ctx, 'gatewayNamespace', props.gatewayNamespace ?? 'istio-system');
+      const namespace = Chart.of(this).namespace;
+      const open = checkBoolean(ctx, 'allowUnauthenticated', props.allowUnauthenticated ?? false);
+      const direct = checkBoolean(ctx, 'allowDirectBackendAccess', props.allowDirectBackendAccess ?? false);
+      const authenticated = props.basicAuth !== undefined || props.jwt !== undefined;
+      if (!authenticated && !open) {
+        fail(ctx, 'jwt', undefined,
+          'jwt or basicAuth: without either, anyone who reaches the gateway can call the backend (allowUnauthenticated: true if that is intended)');
+      }
+      if (authenticated && open) {
+        fail(ctx, 'allowUnauthenticated', true, `false (or unset) with ${props.jwt !== undefined ? 'jwt' : 'basicAuth'}`);
+      }
 
-    if (props.existingGateway !== undefined) {
-      const ref = props.existingGateway;
-      const parts = typeof ref === 'string' ? ref.split('/') : [];
-      if (parts.length !== 2 || !parts.every(isDnsLabel)) {
-        fail(ctx, 'existingGateway', ref, 'a Gateway as "namespace/name", such as "istio-system/tfy-wildcard"');
-      }
-      for (const prop of ['tls', 'httpsRedirect'] as const) {
-        if (props[prop] !== undefined) {
-          fail(ctx, prop, prop === 'tls' && props.tls instanceof IstioTls ? new Shown(props.tls._describe()) : props[prop],
-            `no ${prop} with existingGateway: the existing Gateway's servers decide`);
+      if (props.existingGateway !== undefined) {
+        const ref = props.existingGateway;
+        const parts = typeof ref === 'string' ? ref.split('/') : [];
+        if (parts.length !== 2 || !parts.every(isDnsLabel)) {
+          fail(ctx, 'existingGateway', ref, 'a Gateway as "namespace/name", such as "istio-system/tfy-wildcard"');
         }
-      }
-      // The authentication policies select gateway pods, not the Gateway: they must be the pods
-      // that serve the existing Gateway, which this construct cannot see.
-      if (authenticated) {
-        for (const prop of ['gatewaySelector', 'gatewayNamespace'] as const) {
-          if (props[prop] === undefined) {
-            fail(ctx, prop, undefined,
-              `the ${prop === 'gatewaySelector' ? 'labels' : 'namespace'} of the pods that serve ${ref} (its spec.selector): ` +
-              'the authentication policies apply to those pods, and with the default ones they would protect a different gateway');
+        for (const prop of ['tls', 'httpsRedirect'] as const) {
+          if (props[prop] !== undefined) {
+            fail(ctx, prop, prop === 'tls' && props.tls instanceof IstioTls ? new Shown(props.tls._describe()) : props[prop],
+              `no ${prop} with existingGateway: the existing Gateway's servers decide`);
           }
         }
+        // The authentication policies select gateway pods, not the Gateway: they must be the pods
+        // that serve the existing Gateway, which this construct cannot see.
+        if (authenticated) {
+          for (const prop of ['gatewaySelector', 'gatewayNamespace'] as const) {
+            if (props[prop] === undefined) {
+              fail(ctx, prop, undefined,
+                `the ${prop === 'gatewaySelector' ? 'labels' : 'namespace'} of the pods that serve ${ref} (its spec.selector): ` +
+                'the authentication policies apply to those pods, and with the default ones they would protect a different gateway');
+            }
+          }
+        }
+      } else {
+        if (!(props.tls instanceof IstioTls)) {
+          fail(ctx, 'tls', props.tls,
+            'IstioTls.atLoadBalancer(), IstioTls.simple(credentialName) or IstioTls.mutual(credentialName) (or existingGateway to bind to a Gateway that exists)');
+        }
+        if (namespace === undefined) {
+          fail(ctx, 'namespace', undefined,
+            'a namespace on the chart (new Chart(app, id, { namespace })): the Gateway admits VirtualServices for its hosts from that namespace only');
+        }
       }
-    } else {
-      if (!(props.tls instanceof IstioTls)) {
-        fail(ctx, 'tls', props.tls,
-          'IstioTls.atLoadBalancer(), IstioTls.simple(credentialName) or IstioTls.mutual(credentialName) (or existingGateway to bind to a Gateway that exists)');
+      const httpsRedirect = props.httpsRedirect === undefined ? true : checkBoolean(ctx, 'httpsRedirect', props.httpsRedirect);
+      const route = routeSpec(ctx, props);
+      if (props.basicAuth !== undefined && props.jwt !== undefined) {
+        fail(ctx, 'jwt', props.jwt.issuer, 'either basicAuth or jwt, not both');
       }
-      if (namespace === undefined) {
-        fail(ctx, 'namespace', undefined,
-          'a namespace on the chart (new Chart(app, id, { namespace })): the Gateway admits VirtualServices for its hosts from that namespace only');
+      const basicAuth = props.basicAuth !== undefined ? basicAuthPlugin(ctx, props.basicAuth, hosts) : undefined;
+      const rule = props.jwt !== undefined ? jwtRule(ctx, 'jwt', props.jwt) : undefined;
+      if (rule !== undefined) {
+        // gatewaySelector can name pods that serve only these hosts
+        checkGatewayWideJwtAcknowledged(ctx, 'jwt', props.acknowledgeGatewayWideJwt, 'the gateway pods');
       }
-    }
-    const httpsRedirect = props.httpsRedirect === undefined ? true : checkBoolean(ctx, 'httpsRedirect', props.httpsRedirect);
-    const route = routeSpec(ctx, props);
-    if (props.basicAuth !== undefined && props.jwt !== undefined) {
-      fail(ctx, 'jwt', props.jwt.issuer, 'either basicAuth or jwt, not both');
-    }
-    const basicAuth = props.basicAuth !== undefined ? basicAuthPlugin(ctx, props.basicAuth, hosts) : undefined;
-    const rule = props.jwt !== undefined ? jwtRule(ctx, 'jwt', props.jwt) : undefined;
-    if (rule !== undefined) {
-      // gatewaySelector can name pods that serve only these hosts
-      checkGatewayWideJwtAcknowledged(ctx, 'jwt', props.acknowledgeGatewayWideJwt, 'the gateway pods');
-    }
 
-    if (props.existingGateway === undefined) {
-      this.gateway = new networking.Gateway(this, 'Gateway', {
-        metadata: { namespace: gatewayNamespace },
-        spec: { selector, servers: gatewayServers(hosts.map(h => `${namespace}/${h}`), props.tls!, httpsRedirect) },
-      });
-      this.gatewayRef = `${gatewayNamespace}/${this.gateway.name}`;
-    } else {
-      this.gatewayRef = props.existingGateway;
-    }
+      if (props.existingGateway === undefined) {
+        this.gateway = new networking.Gateway(this, 'Gateway', {
+          metadata: { namespace: gatewayNamespace },
+          spec: { selector, servers: gatewayServers(hosts.map(h => `${namespace}/${h}`), props.tls!, httpsRedirect) },
+        });
+        this.gatewayRef = `${gatewayNamespace}/${this.gateway.name}`;
+      } else {
+        this.gatewayRef = props.existingGateway;
+      }
 
-    // The route matches only requests the authentication covers: the basic_auth plugin compares
-    // hosts exactly (case and all) and only the methods it lists, and passes every other request
-    // unchecked; a wildcard host's DENY rule covers port 443 only. What the route does not match,
-    // the gateway answers with 404.
-    const match: networking.VirtualServiceSpecHttpMatch = { uri: { prefix: basicAuth?.pathPrefix ?? '/' } };
-    if (basicAuth !== undefined) {
-      Object.assign(match, {
-        authority: { regex: authorityRegex(hosts, true) },
-        method: { regex: `(${basicAuth.methods.join('|')})` },
-      });
-    } else if (rule !== undefined && hosts.some(h => h.startsWith('*.'))) {
-      Object.assign(match, { authority: { regex: authorityRegex(hosts, false) } });
-    }
-    this.virtualService = new networking.VirtualService(this, 'Resource', {
-      metadata: {},
-      spec: {
-        hosts,
-        gateways: [this.gatewayRef],
-        http: [{
-          match: [match],
-          route: [{ destination: { host: props.backend.fqdn(namespace ?? 'default'), port: { number: props.backend.port } } }],
-          // The plugin forwards the Authorization header, password and all: the router drops it.
-          headers: basicAuth !== undefined ? { request: { remove: ['authorization'] } } : undefined,
-          ...route,
-        }],
-      },
-    });
-
-    if (basicAuth !== undefined) {
-      const auth = props.basicAuth!;
-      this.basicAuthPlugin = new extensions.WasmPlugin(this, 'BasicAuth', {
-        metadata: { namespace: gatewayNamespace },
+      // The route matches only requests the authentication covers: the basic_auth plugin compares
+      // hosts exactly (case and all) and only the methods it lists, and passes every other request
+      // unchecked; a wildcard host's DENY rule covers port 443 only. What the route does not match,
+      // the gateway answers with 404.
+      const match: networking.VirtualServiceSpecHttpMatch = { uri: { prefix: basicAuth?.pathPrefix ?? '/' } };
+      if (basicAuth !== undefined) {
+        Object.assign(match, {
+          authority: { regex: authorityRegex(hosts, true) },
+          method: { regex: `(${basicAuth.methods.join('|')})` },
+        });
+      } else if (rule !== undefined && hosts.some(h => h.startsWith('*.'))) {
+        Object.assign(match, { authority: { regex: authorityRegex(hosts, false) } });
+      }
+      this.virtualService = new networking.VirtualService(this, 'Resource', {
+        metadata: {},
         spec: {
-          selector: { matchLabels: selector },
-          url: auth.pluginUrl ?? DEFAULT_PLUGIN,
-          sha256: auth.pluginSha256,
-          phase: extensions.WasmPluginSpecPhase.AUTHN,
-          // If the plugin cannot be fetched, refuse traffic rather than let it through.
-          failStrategy: extensions.WasmPluginSpecFailStrategy.FAIL_UNDERSCORE_CLOSE,
-          pluginConfig: basicAuth.config,
+          hosts,
+          gateways: [this.gatewayRef],
+          http: [{
+            match: [match],
+            route: [{ destination: { host: props.backend.fqdn(namespace ?? 'default'), port: { number: props.backend.port } } }],
+            // The plugin forwards the Authorization header, password and all: the router drops it.
+            headers: basicAuth !== undefined ? { request: { remove: ['authorization'] } } : undefined,
+            ...route,
+          }],
         },
       });
-    }
-    // With a backend it can see, the token is checked again at the backend's sidecar: the
-    // gateway's pods serve every route that any namespace binds to them.
-    const twice = rule !== undefined && !direct && props.backend.service !== undefined ? gatewayAndBackendRules(rule) : undefined;
-    if (rule !== undefined) {
-      const jwt = requireJwt(this, { namespace: gatewayNamespace, attach: { selector }, jwt: twice?.gateway ?? rule, hosts });
-      this.requestAuthentication = jwt.requestAuthentication;
-      this.jwtDenyPolicy = jwt.denyPolicy;
-    }
-    if (!direct) {
-      const isolation = isolateBackend(this, ctx, props.backend, {
-        peers: [{ namespace: gatewayNamespace, labels: () => selector }],
-        meshSources: { namespaces: [gatewayNamespace] },
-        jwt: twice && { rule: twice.backend, issuer: rule!.issuer, audiences: rule!.audiences, expiryHeader: EXPIRY_HEADER },
-      });
-      this.backendNetworkPolicy = isolation?.networkPolicy;
-      this.backendAuthorizationPolicy = isolation?.authorizationPolicy;
-      this.backendRequestAuthentication = isolation?.requestAuthentication;
+
+      if (basicAuth !== undefined) {
+        const auth = props.basicAuth!;
+        this.basicAuthPlugin = new extensions.WasmPlugin(this, 'BasicAuth', {
+          metadata: { namespace: gatewayNamespace },
+          spec: {
+            selector: { matchLabels: selector },
+            url: auth.pluginUrl ?? DEFAULT_PLUGIN,
+            sha256: auth.pluginSha256,
+            phase: extensions.WasmPluginSpecPhase.AUTHN,
+            // If the plugin cannot be fetched, refuse traffic rather than let it through.
+            failStrategy: extensions.WasmPluginSpecFailStrategy.FAIL_UNDERSCORE_CLOSE,
+            pluginConfig: basicAuth.config,
+          },
+        });
+      }
+      // With a backend it can see, the token is checked again at the backend's sidecar: the
+      // gateway's pods serve every route that any namespace binds to them.
+      const twice = rule !== undefined && !direct && props.backend.service !== undefined ? gatewayAndBackendRules(rule) : undefined;
+      if (rule !== undefined) {
+        const jwt = requireJwt(this, { namespace: gatewayNamespace, attach: { selector }, jwt: twice?.gateway ?? rule, hosts });
+        this.requestAuthentication = jwt.requestAuthentication;
+        this.jwtDenyPolicy = jwt.denyPolicy;
+      }
+      if (!direct) {
+        const isolation = isolateBackend(this, ctx, props.backend, {
+          peers: [{ namespace: gatewayNamespace, labels: () => selector }],
+          meshSources: { namespaces: [gatewayNamespace] },
+          jwt: twice && { rule: twice.backend, issuer: rule!.issuer, audiences: rule!.audiences, expiryHeader: EXPIRY_HEADER },
+        });
+        this.backendNetworkPolicy = isolation?.networkPolicy;
+        this.backendAuthorizationPolicy = isolation?.authorizationPolicy;
+        this.backendRequestAuthentication = isolation?.requestAuthentication;
+      }
+    } catch (e) {
+      abandon(this);
+      throw e;
     }
   }
 }

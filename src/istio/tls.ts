@@ -1,4 +1,4 @@
-import { fail } from '../_validate';
+import { checkArgs, checkDnsSubdomain } from '../_validate';
 
 /**
  * Where TLS ends for an Istio ingress gateway, and so what its HTTPS server looks like.
@@ -21,7 +21,7 @@ export class IstioTls {
    * @param credentialName the Secret's name
    */
   public static simple(credentialName: string): IstioTls {
-    return new IstioTls('SIMPLE', checkCredential('IstioTls.simple', credentialName));
+    return new IstioTls('SIMPLE', checkCredential('simple', credentialName));
   }
 
   /**
@@ -31,7 +31,7 @@ export class IstioTls {
    * @param credentialName the Secret's name
    */
   public static mutual(credentialName: string): IstioTls {
-    return new IstioTls('MUTUAL', checkCredential('IstioTls.mutual', credentialName));
+    return new IstioTls('MUTUAL', checkCredential('mutual', credentialName));
   }
 
   /** @internal */
@@ -55,9 +55,9 @@ export class IstioTls {
   }
 }
 
-function checkCredential(ctx: string, name: string): string {
-  if (typeof name !== 'string' || name.length > 253 || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name)) {
-    fail(ctx, 'credentialName', name, 'the name of a kubernetes.io/tls Secret in the gateway\'s namespace (a DNS-1123 subdomain)');
-  }
-  return name;
+/** A kubernetes.io/tls Secret's name (a DNS-1123 subdomain), in the gateway's namespace. */
+function checkCredential(method: string, name: string): string {
+  const ctx = `IstioTls.${method}`;
+  [name] = checkArgs(ctx, 'IstioTls', method, [name]);
+  return checkDnsSubdomain(ctx, 'credentialName', name);
 }

@@ -4,8 +4,7 @@ import { Construct, IConstruct } from 'constructs';
 import * as security from '../../imports/security.istio.io';
 import * as kserve from '../../imports/serving.kserve.io';
 import {
-  checkBoolean, checkDns1035Label, checkDnsLabel, checkDnsSubdomain, checkInteger, checkList, checkNonEmpty, contextOf, fail,
-} from '../_validate';
+  checkBoolean, checkDns1035Label, checkDnsLabel, checkDnsSubdomain, checkInteger, checkList, checkNonEmpty, contextOf, fail, abandon, checkProps } from '../_validate';
 
 /**
  * How KServe deploys the model (annotation `serving.kserve.io/deploymentMode`).
@@ -249,144 +248,150 @@ export class MeshIsolatedInferenceService extends Construct {
 
   constructor(scope: Construct, id: string, props: MeshIsolatedInferenceServiceProps) {
     super(scope, id);
-    const ctx = contextOf(this, CLASS);
-    const name = this.name = checkDns1035Label(ctx, 'name', props.name ?? id);
-    const ns = props.namespace ?? Chart.of(this).namespace;
-    if (ns === undefined) {
-      fail(ctx, 'namespace', undefined, 'a namespace, in props or on the chart: isolation is per namespace');
-    }
-    const namespace = this.namespace = checkDnsLabel(ctx, 'namespace', ns);
-    if (SYSTEM_NAMESPACES.includes(namespace)) {
-      fail(ctx, 'namespace', namespace, `a namespace of its own, not one of the platform's (${SYSTEM_NAMESPACES.join(', ')})`);
-    }
-    checkNonEmpty(ctx, 'modelFormat', props.modelFormat);
-    if (!/^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$/.test(props.modelFormat)) {
-      fail(ctx, 'modelFormat', props.modelFormat, 'a model format name such as "sklearn"');
-    }
-    if (typeof props.storageUri !== 'string' || !STORAGE.test(props.storageUri)) {
-      fail(ctx, 'storageUri', props.storageUri, 'a URI with scheme gs, s3, pvc, hf, https, http, oci or azure, such as "gs://bucket/model"');
-    }
-    if (props.protocolVersion !== undefined && !Object.values(KServeProtocolVersion).includes(props.protocolVersion)) {
-      fail(ctx, 'protocolVersion', props.protocolVersion, `one of ${Object.values(KServeProtocolVersion).join(', ')}`);
-    }
-    const mode = props.deploymentMode ?? KServeDeploymentMode.KNATIVE;
-    if (!Object.values(KServeDeploymentMode).includes(mode)) {
-      fail(ctx, 'deploymentMode', mode, 'KServeDeploymentMode.KNATIVE or KServeDeploymentMode.STANDARD');
-    }
-    const knative = mode === KServeDeploymentMode.KNATIVE;
-    const minReplicas = checkInteger(ctx, 'minReplicas', props.minReplicas ?? 1, 0, 10000);
-    const maxReplicas = props.maxReplicas === undefined ? undefined : checkInteger(ctx, 'maxReplicas', props.maxReplicas, 1, 10000);
-    if (maxReplicas !== undefined && minReplicas > maxReplicas) {
-      fail(ctx, 'minReplicas', minReplicas, `at most maxReplicas (${maxReplicas})`);
-    }
-    if (!knative) {
-      for (const prop of ['bypassActivator', 'acceptScaleToZero'] as const) {
-        if (props[prop] !== undefined) {
-          fail(ctx, prop, props[prop], `no ${prop} in Standard mode: it is a Knative option (there is no activator)`);
+    try {
+      const ctx = contextOf(this, CLASS);
+      props = checkProps(ctx, CLASS, props);
+      const name = this.name = checkDns1035Label(ctx, 'name', props.name ?? id);
+      const ns = props.namespace ?? Chart.of(this).namespace;
+      if (ns === undefined) {
+        fail(ctx, 'namespace', undefined, 'a namespace, in props or on the chart: isolation is per namespace');
+      }
+      const namespace = this.namespace = checkDnsLabel(ctx, 'namespace', ns);
+      if (SYSTEM_NAMESPACES.includes(namespace)) {
+        fail(ctx, 'namespace', namespace, `a namespace of its own, not one of the platform's (${SYSTEM_NAMESPACES.join(', ')})`);
+      }
+      checkNonEmpty(ctx, 'modelFormat', props.modelFormat);
+      if (!/^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$/.test(props.modelFormat)) {
+        fail(ctx, 'modelFormat', props.modelFormat, 'a model format name such as "sklearn"');
+      }
+      if (typeof props.storageUri !== 'string' || !STORAGE.test(props.storageUri)) {
+        fail(ctx, 'storageUri', props.storageUri, 'a URI with scheme gs, s3, pvc, hf, https, http, oci or azure, such as "gs://bucket/model"');
+      }
+      if (props.protocolVersion !== undefined && !Object.values(KServeProtocolVersion).includes(props.protocolVersion)) {
+        fail(ctx, 'protocolVersion', props.protocolVersion, `one of ${Object.values(KServeProtocolVersion).join(', ')}`);
+      }
+      const mode = props.deploymentMode ?? KServeDeploymentMode.KNATIVE;
+      if (!Object.values(KServeDeploymentMode).includes(mode)) {
+        fail(ctx, 'deploymentMode', mode, 'KServeDeploymentMode.KNATIVE or KServeDeploymentMode.STANDARD');
+      }
+      const knative = mode === KServeDeploymentMode.KNATIVE;
+      const minReplicas = checkInteger(ctx, 'minReplicas', props.minReplicas ?? 1, 0, 10000);
+      const maxReplicas = props.maxReplicas === undefined ? undefined : checkInteger(ctx, 'maxReplicas', props.maxReplicas, 1, 10000);
+      if (maxReplicas !== undefined && minReplicas > maxReplicas) {
+        fail(ctx, 'minReplicas', minReplicas, `at most maxReplicas (${maxReplicas})`);
+      }
+      if (!knative) {
+        for (const prop of ['bypassActivator', 'acceptScaleToZero'] as const) {
+          if (props[prop] !== undefined) {
+            fail(ctx, prop, props[prop], `no ${prop} in Standard mode: it is a Knative option (there is no activator)`);
+          }
+        }
+        if (minReplicas === 0) {
+          fail(ctx, 'minReplicas', 0, 'at least 1 in Standard mode (scale to zero is a Knative feature)');
         }
       }
-      if (minReplicas === 0) {
-        fail(ctx, 'minReplicas', 0, 'at least 1 in Standard mode (scale to zero is a Knative feature)');
+      const bypass = knative && (props.bypassActivator ?? true);
+      if (knative && bypass && minReplicas === 0 && props.acceptScaleToZero !== true) {
+        fail(ctx, 'minReplicas', 0,
+          'at least 1: scaling from zero puts the activator back on the request path and the knative-serving namespace can then reach the model (acceptScaleToZero: true to accept that)');
       }
-    }
-    const bypass = knative && (props.bypassActivator ?? true);
-    if (knative && bypass && minReplicas === 0 && props.acceptScaleToZero !== true) {
-      fail(ctx, 'minReplicas', 0,
-        'at least 1: scaling from zero puts the activator back on the request path and the knative-serving namespace can then reach the model (acceptScaleToZero: true to accept that)');
-    }
-    const shared = props.acknowledgeSharedCallers === undefined ? false : checkBoolean(ctx, 'acknowledgeSharedCallers', props.acknowledgeSharedCallers);
-    const sharedWhy = 'its workloads act for many callers (gateways), which would all reach the model (acknowledgeSharedCallers: true if they authenticate them)';
-    const allowed = checkList(ctx, 'allowedNamespaces', props.allowedNamespaces ?? []).map((n, i) => {
-      checkDnsLabel(ctx, `allowedNamespaces[${i}]`, n);
-      if (n === 'knative-serving') {
-        fail(ctx, `allowedNamespaces[${i}]`, n,
-          'another namespace: the activator in knative-serving carries every caller\'s request (bypassActivator: false allows it, and says so)');
-      }
-      if (SHARED_NAMESPACES.includes(n) && !shared) {
-        fail(ctx, `allowedNamespaces[${i}]`, n, `a namespace of callers of the model: ${sharedWhy}`);
-      }
-      return n;
-    });
-    const principals = checkList(ctx, 'allowedPrincipals', props.allowedPrincipals ?? []).map((p, i) => {
-      const m = typeof p === 'string' ? PRINCIPAL.exec(p) : null;
-      if (!m) {
-        fail(ctx, `allowedPrincipals[${i}]`, p, 'a workload identity "<trust domain>/ns/<namespace>/sa/<service account>"');
-      }
-      if (!shared && ([...SHARED_NAMESPACES, 'knative-serving'].includes(m[1]) || /gateway/.test(m[2]))) {
-        fail(ctx, `allowedPrincipals[${i}]`, p, `the identity of a caller of the model, not of a gateway or a system namespace: ${sharedWhy}`);
-      }
-      return p;
-    });
-    if (props.serviceAccountName !== undefined) {
-      checkDnsSubdomain(ctx, 'serviceAccountName', props.serviceAccountName);
-    }
-    const resources = resourceSpec(ctx, props.resources);
-
-    if (props.createNamespace ?? true) {
-      let created = namespacesCreated.get(this.node.root);
-      if (!created) {
-        created = new Map();
-        namespacesCreated.set(this.node.root, created);
-      }
-      const other = created.get(namespace);
-      if (other !== undefined) {
-        fail(ctx, 'createNamespace', true, `false: ${other} already creates namespace "${namespace}"`);
-      }
-      created.set(namespace, this.node.path);
-      this.namespaceObject = new k8s.KubeNamespace(this, 'Namespace', {
-        metadata: { name: namespace, labels: { 'istio-injection': 'enabled' } },
+      const shared = props.acknowledgeSharedCallers === undefined ? false : checkBoolean(ctx, 'acknowledgeSharedCallers', props.acknowledgeSharedCallers);
+      const sharedWhy = 'its workloads act for many callers (gateways), which would all reach the model (acknowledgeSharedCallers: true if they authenticate them)';
+      const allowed = checkList(ctx, 'allowedNamespaces', props.allowedNamespaces ?? []).map((n, i) => {
+        checkDnsLabel(ctx, `allowedNamespaces[${i}]`, n);
+        if (n === 'knative-serving') {
+          fail(ctx, `allowedNamespaces[${i}]`, n,
+            'another namespace: the activator in knative-serving carries every caller\'s request (bypassActivator: false allows it, and says so)');
+        }
+        if (SHARED_NAMESPACES.includes(n) && !shared) {
+          fail(ctx, `allowedNamespaces[${i}]`, n, `a namespace of callers of the model: ${sharedWhy}`);
+        }
+        return n;
       });
-      if (Chart.of(this).namespace !== undefined) {
-        // Namespaces are cluster-scoped: drop the namespace cdk8s copies from the chart.
-        this.namespaceObject.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
+      const principals = checkList(ctx, 'allowedPrincipals', props.allowedPrincipals ?? []).map((p, i) => {
+        const m = typeof p === 'string' ? PRINCIPAL.exec(p) : null;
+        if (!m) {
+          fail(ctx, `allowedPrincipals[${i}]`, p, 'a workload identity "<trust domain>/ns/<namespace>/sa/<service account>"');
+        }
+        if (!shared && ([...SHARED_NAMESPACES, 'knative-serving'].includes(m[1]) || /gateway/.test(m[2]))) {
+          fail(ctx, `allowedPrincipals[${i}]`, p, `the identity of a caller of the model, not of a gateway or a system namespace: ${sharedWhy}`);
+        }
+        return p;
+      });
+      if (props.serviceAccountName !== undefined) {
+        checkDnsSubdomain(ctx, 'serviceAccountName', props.serviceAccountName);
       }
-    }
-    const podSelector = { matchLabels: { 'serving.kserve.io/inferenceservice': name } };
-    this.peerAuthentication = new security.PeerAuthentication(this, 'PeerAuthentication', {
-      metadata: { namespace },
-      spec: { selector: podSelector, mtls: { mode: security.PeerAuthenticationSpecMtlsMode.STRICT } },
-    });
+      const resources = resourceSpec(ctx, props.resources);
 
-    const rules: security.AuthorizationPolicySpecRules[] = [
-      { from: [{ source: { namespaces: [...new Set([namespace, ...allowed])].sort() } }] },
-    ];
-    if (principals.length > 0) {
-      rules.push({ from: [{ source: { principals: [...new Set(principals)].sort() } }] });
-    }
-    if (knative) {
-      if (!bypass) {
-        // The activator proxies every caller: it hides the caller's namespace (net-istio#554).
-        rules.push({ from: [{ source: { namespaces: ['knative-serving'] } }] });
+      if (props.createNamespace ?? true) {
+        let created = namespacesCreated.get(this.node.root);
+        if (!created) {
+          created = new Map();
+          namespacesCreated.set(this.node.root, created);
+        }
+        const other = created.get(namespace);
+        if (other !== undefined) {
+          fail(ctx, 'createNamespace', true, `false: ${other} already creates namespace "${namespace}"`);
+        }
+        created.set(namespace, this.node.path);
+        this.namespaceObject = new k8s.KubeNamespace(this, 'Namespace', {
+          metadata: { name: namespace, labels: { 'istio-injection': 'enabled' } },
+        });
+        if (Chart.of(this).namespace !== undefined) {
+          // Namespaces are cluster-scoped: drop the namespace cdk8s copies from the chart.
+          this.namespaceObject.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
+        }
       }
-      rules.push({ from: [{ source: { namespaces: ['knative-serving'] } }], to: [{ operation: { paths: KNATIVE_PROBE_PATHS } }] });
-    }
-    this.authorizationPolicy = new security.AuthorizationPolicy(this, 'AuthorizationPolicy', {
-      metadata: { namespace },
-      spec: { selector: podSelector, action: security.AuthorizationPolicySpecAction.ALLOW, rules },
-    });
+      const podSelector = { matchLabels: { 'serving.kserve.io/inferenceservice': name } };
+      this.peerAuthentication = new security.PeerAuthentication(this, 'PeerAuthentication', {
+        metadata: { namespace },
+        spec: { selector: podSelector, mtls: { mode: security.PeerAuthenticationSpecMtlsMode.STRICT } },
+      });
 
-    const annotations: { [key: string]: string } = { 'serving.kserve.io/deploymentMode': mode };
-    if (bypass) {
-      annotations['autoscaling.knative.dev/targetBurstCapacity'] = '0';
-    }
-    this.inferenceService = new kserve.InferenceService(this, 'Resource', {
-      metadata: { name, namespace, annotations },
-      spec: {
-        predictor: {
-          labels: { 'sidecar.istio.io/inject': 'true' },
-          minReplicas,
-          maxReplicas,
-          serviceAccountName: props.serviceAccountName,
-          model: {
-            modelFormat: { name: props.modelFormat, version: props.modelFormatVersion },
-            runtime: props.runtime,
-            storageUri: props.storageUri,
-            protocolVersion: props.protocolVersion,
-            resources,
+      const rules: security.AuthorizationPolicySpecRules[] = [
+        { from: [{ source: { namespaces: [...new Set([namespace, ...allowed])].sort() } }] },
+      ];
+      if (principals.length > 0) {
+        rules.push({ from: [{ source: { principals: [...new Set(principals)].sort() } }] });
+      }
+      if (knative) {
+        if (!bypass) {
+          // The activator proxies every caller: it hides the caller's namespace (net-istio#554).
+          rules.push({ from: [{ source: { namespaces: ['knative-serving'] } }] });
+        }
+        rules.push({ from: [{ source: { namespaces: ['knative-serving'] } }], to: [{ operation: { paths: KNATIVE_PROBE_PATHS } }] });
+      }
+      this.authorizationPolicy = new security.AuthorizationPolicy(this, 'AuthorizationPolicy', {
+        metadata: { namespace },
+        spec: { selector: podSelector, action: security.AuthorizationPolicySpecAction.ALLOW, rules },
+      });
+
+      const annotations: { [key: string]: string } = { 'serving.kserve.io/deploymentMode': mode };
+      if (bypass) {
+        annotations['autoscaling.knative.dev/targetBurstCapacity'] = '0';
+      }
+      this.inferenceService = new kserve.InferenceService(this, 'Resource', {
+        metadata: { name, namespace, annotations },
+        spec: {
+          predictor: {
+            labels: { 'sidecar.istio.io/inject': 'true' },
+            minReplicas,
+            maxReplicas,
+            serviceAccountName: props.serviceAccountName,
+            model: {
+              modelFormat: { name: props.modelFormat, version: props.modelFormatVersion },
+              runtime: props.runtime,
+              storageUri: props.storageUri,
+              protocolVersion: props.protocolVersion,
+              resources,
+            },
           },
         },
-      },
-    });
+      });
+    } catch (e) {
+      abandon(this);
+      throw e;
+    }
   }
 }
 

@@ -3,7 +3,7 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import * as networking from '../../imports/networking.istio.io';
 import * as security from '../../imports/security.istio.io';
-import { checkDnsLabel, checkDnsSubdomain, checkHostname, contextOf, fail } from '../_validate';
+import { checkDnsLabel, checkDnsSubdomain, checkHostname, contextOf, fail, abandon, checkArgs, checkProps } from '../_validate';
 import { checkSelector } from '../istio/_gateway';
 
 /**
@@ -115,55 +115,61 @@ export class KServeLocalGateway extends Construct {
 
   constructor(scope: Construct, id: string, props: KServeLocalGatewayProps = {}) {
     super(scope, id);
-    const ctx = contextOf(this, CLASS);
-    const name = checkDnsLabel(ctx, 'name', props.name ?? 'kserve-local-gateway');
-    const namespace = checkDnsLabel(ctx, 'namespace', props.namespace ?? 'istio-system');
-    const selector = checkSelector(ctx, props.gatewaySelector ?? { istio: 'ingressgateway' });
-    const https = this.https = props.https ?? false;
-    if (https && props.credentialName === undefined) {
-      fail(ctx, 'credentialName', undefined, 'the name of the TLS Secret with https: true');
+    try {
+      const ctx = contextOf(this, CLASS);
+      props = checkProps(ctx, CLASS, props);
+      const name = checkDnsLabel(ctx, 'name', props.name ?? 'kserve-local-gateway');
+      const namespace = checkDnsLabel(ctx, 'namespace', props.namespace ?? 'istio-system');
+      const selector = checkSelector(ctx, props.gatewaySelector ?? { istio: 'ingressgateway' });
+      const https = this.https = props.https ?? false;
+      if (https && props.credentialName === undefined) {
+        fail(ctx, 'credentialName', undefined, 'the name of the TLS Secret with https: true');
+      }
+      if (!https && props.credentialName !== undefined) {
+        fail(ctx, 'credentialName', props.credentialName, 'no credentialName without https: true');
+      }
+      if (props.credentialName !== undefined) {
+        checkDnsSubdomain(ctx, 'credentialName', props.credentialName);
+      }
+      const port = https ? 8445 : 8082;
+      this.gateway = new networking.Gateway(this, 'Resource', {
+        metadata: { name, namespace },
+        spec: {
+          selector,
+          servers: [{
+            hosts: ['*'],
+            port: { number: port, name: https ? 'https' : 'http', protocol: https ? 'HTTPS' : 'HTTP' },
+            tls: https ? {
+              mode: networking.GatewaySpecServersTlsMode.SIMPLE,
+              credentialName: props.credentialName,
+              minProtocolVersion: networking.GatewaySpecServersTlsMinProtocolVersion.TLSV1_UNDERSCORE_2,
+            } : undefined,
+          }],
+        },
+      });
+      this.service = new k8s.KubeService(this, 'Service', {
+        metadata: {
+          name,
+          namespace,
+          // Istio would otherwise translate the Service port (80) to the Gateway port.
+          labels: https ? undefined : { 'experimental.istio.io/disable-gateway-port-translation': 'true' },
+        },
+        spec: {
+          selector,
+          ports: [{
+            name: https ? 'https' : 'http',
+            protocol: 'TCP',
+            port: https ? 443 : 80,
+            targetPort: k8s.IntOrString.fromNumber(port),
+          }],
+        },
+      });
+      this.gatewayRef = `${namespace}/${name}`;
+      this.serviceHost = `${name}.${namespace}.svc.cluster.local`;
+    } catch (e) {
+      abandon(this);
+      throw e;
     }
-    if (!https && props.credentialName !== undefined) {
-      fail(ctx, 'credentialName', props.credentialName, 'no credentialName without https: true');
-    }
-    if (props.credentialName !== undefined) {
-      checkDnsSubdomain(ctx, 'credentialName', props.credentialName);
-    }
-    const port = https ? 8445 : 8082;
-    this.gateway = new networking.Gateway(this, 'Resource', {
-      metadata: { name, namespace },
-      spec: {
-        selector,
-        servers: [{
-          hosts: ['*'],
-          port: { number: port, name: https ? 'https' : 'http', protocol: https ? 'HTTPS' : 'HTTP' },
-          tls: https ? {
-            mode: networking.GatewaySpecServersTlsMode.SIMPLE,
-            credentialName: props.credentialName,
-            minProtocolVersion: networking.GatewaySpecServersTlsMinProtocolVersion.TLSV1_UNDERSCORE_2,
-          } : undefined,
-        }],
-      },
-    });
-    this.service = new k8s.KubeService(this, 'Service', {
-      metadata: {
-        name,
-        namespace,
-        // Istio would otherwise translate the Service port (80) to the Gateway port.
-        labels: https ? undefined : { 'experimental.istio.io/disable-gateway-port-translation': 'true' },
-      },
-      spec: {
-        selector,
-        ports: [{
-          name: https ? 'https' : 'http',
-          protocol: 'TCP',
-          port: https ? 443 : 80,
-          targetPort: k8s.IntOrString.fromNumber(port),
-        }],
-      },
-    });
-    this.gatewayRef = `${namespace}/${name}`;
-    this.serviceHost = `${name}.${namespace}.svc.cluster.local`;
   }
 
   /**
@@ -175,6 +181,7 @@ export class KServeLocalGateway extends Construct {
    */
   public ingressConfig(options: KServeIngressConfigOptions = {}): string {
     const ctx = `${CLASS}.ingressConfig`;
+    [options = {}] = checkArgs(ctx, CLASS, 'ingressConfig', [options]);
     const ingressGateway = options.ingressGateway ?? 'knative-serving/knative-ingress-gateway';
     if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ingressGateway)) {
       fail(ctx, 'ingressGateway', ingressGateway, 'a Gateway as "namespace/name"');
@@ -252,29 +259,35 @@ export class MeshWideStrictMtls extends Construct {
 
   constructor(scope: Construct, id: string, props: MeshWideStrictMtlsProps = {}) {
     super(scope, id);
-    const ctx = contextOf(this, 'MeshWideStrictMtls');
-    const root = checkDnsLabel(ctx, 'rootNamespace', props.rootNamespace ?? 'istio-system');
-    const selector = checkSelector(ctx, props.gatewaySelector ?? { istio: 'ingressgateway' });
-    this.peerAuthentication = new security.PeerAuthentication(this, 'Resource', {
-      metadata: { name: 'default', namespace: root },
-      spec: { mtls: { mode: security.PeerAuthenticationSpecMtlsMode.STRICT } },
-    });
-    this.destinationRule = new networking.DestinationRule(this, 'DestinationRule', {
-      metadata: { namespace: root },
-      spec: { host: '*.local', trafficPolicy: { tls: { mode: networking.DestinationRuleSpecTrafficPolicyTlsMode.ISTIO_UNDERSCORE_MUTUAL } } },
-    });
-    if (props.knativeLocalGateway ?? true) {
-      this.knativeLocalGateway = new networking.Gateway(this, 'KnativeLocalGateway', {
-        metadata: { name: 'knative-local-gateway', namespace: 'knative-serving' },
-        spec: {
-          selector,
-          servers: [{
-            hosts: ['*'],
-            port: { number: 8081, name: 'https', protocol: 'HTTPS' },
-            tls: { mode: networking.GatewaySpecServersTlsMode.ISTIO_UNDERSCORE_MUTUAL },
-          }],
-        },
+    try {
+      const ctx = contextOf(this, 'MeshWideStrictMtls');
+      props = checkProps(ctx, 'MeshWideStrictMtls', props);
+      const root = checkDnsLabel(ctx, 'rootNamespace', props.rootNamespace ?? 'istio-system');
+      const selector = checkSelector(ctx, props.gatewaySelector ?? { istio: 'ingressgateway' });
+      this.peerAuthentication = new security.PeerAuthentication(this, 'Resource', {
+        metadata: { name: 'default', namespace: root },
+        spec: { mtls: { mode: security.PeerAuthenticationSpecMtlsMode.STRICT } },
       });
+      this.destinationRule = new networking.DestinationRule(this, 'DestinationRule', {
+        metadata: { namespace: root },
+        spec: { host: '*.local', trafficPolicy: { tls: { mode: networking.DestinationRuleSpecTrafficPolicyTlsMode.ISTIO_UNDERSCORE_MUTUAL } } },
+      });
+      if (props.knativeLocalGateway ?? true) {
+        this.knativeLocalGateway = new networking.Gateway(this, 'KnativeLocalGateway', {
+          metadata: { name: 'knative-local-gateway', namespace: 'knative-serving' },
+          spec: {
+            selector,
+            servers: [{
+              hosts: ['*'],
+              port: { number: 8081, name: 'https', protocol: 'HTTPS' },
+              tls: { mode: networking.GatewaySpecServersTlsMode.ISTIO_UNDERSCORE_MUTUAL },
+            }],
+          },
+        });
+      }
+    } catch (e) {
+      abandon(this);
+      throw e;
     }
   }
 }

@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import * as traefik from '../../imports/traefik.io';
 import { checkBackend } from '../_backend-checks';
 import { isolateBackend } from '../_backend-isolation';
-import { checkBoolean, checkDnsLabel, checkHostname, checkLabels, contextOf, fail } from '../_validate';
+import { checkBoolean, checkDnsLabel, checkHostname, checkLabels, contextOf, fail, abandon, checkProps } from '../_validate';
 import { BasicAuthUser } from '../auth/basic-auth-user';
 import { Backend } from '../backend';
 import { ACCEPTED_SET, MODERN_SUITES } from './_cipher-suites';
@@ -187,171 +187,177 @@ export class TraefikBasicAuthIngress extends Construct {
 
   constructor(scope: Construct, id: string, props: TraefikBasicAuthIngressProps) {
     super(scope, id);
-    const ctx = this.ctx = contextOf(this, CLASS);
-    const host = checkHostname(ctx, 'host', props.host);
-    checkBackend(ctx, props.backend);
-    if (!(props.tls instanceof TraefikTls)) {
-      fail(ctx, 'tls', props.tls,
-        'TraefikTls.certResolver(name) or TraefikTls.fromSecret(name); basic auth over plain HTTP needs the explicit TraefikTls.insecurePlainHttp()');
-    }
-    const encrypted = props.tls.encrypted;
-    const pathPrefix = props.pathPrefix ?? '/';
-    if (typeof pathPrefix !== 'string' || !PATH_PREFIX.test(pathPrefix)) {
-      fail(ctx, 'pathPrefix', pathPrefix, 'a URL path starting with "/", without spaces or backticks');
-    }
-    const routeKind = props.routeKind ?? TraefikRouteKind.INGRESS_ROUTE;
-    if (!Object.values(TraefikRouteKind).includes(routeKind)) {
-      fail(ctx, 'routeKind', routeKind, 'TraefikRouteKind.INGRESS_ROUTE or TraefikRouteKind.INGRESS');
-    }
-    const secureEntryPoint = checkEntryPoint(ctx, 'secureEntryPoint', props.secureEntryPoint ?? 'websecure');
-    const webEntryPoint = checkEntryPoint(ctx, 'webEntryPoint', props.webEntryPoint ?? 'web');
-    const httpsRedirect = props.httpsRedirect ?? encrypted;
-    if (httpsRedirect && !encrypted) {
-      fail(ctx, 'httpsRedirect', true, 'false (or unset) with TraefikTls.insecurePlainHttp(): there is no HTTPS route to redirect to');
-    }
-    if (!encrypted && props.tlsOptions !== undefined) {
-      fail(ctx, 'tlsOptions', props.tlsOptions, 'no TLS options with TraefikTls.insecurePlainHttp()');
-    }
-    const realm = props.realm ?? 'traefik';
-    if (typeof realm !== 'string' || realm.length === 0 || /["\\\r\n]/.test(realm)) {
-      fail(ctx, 'realm', realm, 'a non-empty realm without quotes, backslashes or line breaks');
-    }
-    const ingressClassName = props.ingressClassName ?? 'traefik';
-    if (routeKind === TraefikRouteKind.INGRESS_ROUTE && props.ingressClassName !== undefined) {
-      fail(ctx, 'ingressClassName', props.ingressClassName, 'no ingressClassName with TraefikRouteKind.INGRESS_ROUTE (it applies to Ingress objects)');
-    }
-    checkDnsLabel(ctx, 'ingressClassName', ingressClassName);
-    const tlsSpec = encrypted ? tlsOptionSpec(ctx, props.tlsOptions ?? {}) : undefined;
-    const direct = checkBoolean(ctx, 'allowDirectBackendAccess', props.allowDirectBackendAccess ?? false);
-    const traefikSelector = checkLabels(ctx, 'traefikSelector', props.traefikSelector ?? { 'app.kubernetes.io/name': 'traefik' });
-    const traefikNamespace = props.traefikNamespace === undefined ? undefined : checkDnsLabel(ctx, 'traefikNamespace', props.traefikNamespace);
-    if (props.backend.service !== undefined && !direct && traefikNamespace === undefined) {
-      fail(ctx, 'traefikNamespace', undefined,
-        'the namespace of Traefik\'s pods: a NetworkPolicy admits only them to the backend\'s pods, so that no other workload can call it without credentials ' +
-        '(allowDirectBackendAccess: true to write no NetworkPolicy)');
-    }
+    try {
+      const ctx = this.ctx = contextOf(this, CLASS);
+      props = checkProps(ctx, CLASS, props);
+      const host = checkHostname(ctx, 'host', props.host);
+      checkBackend(ctx, props.backend);
+      if (!(props.tls instanceof TraefikTls)) {
+        fail(ctx, 'tls', props.tls,
+          'TraefikTls.certResolver(name) or TraefikTls.fromSecret(name); basic auth over plain HTTP needs the explicit TraefikTls.insecurePlainHttp()');
+      }
+      const encrypted = props.tls.encrypted;
+      const pathPrefix = props.pathPrefix ?? '/';
+      if (typeof pathPrefix !== 'string' || !PATH_PREFIX.test(pathPrefix)) {
+        fail(ctx, 'pathPrefix', pathPrefix, 'a URL path starting with "/", without spaces or backticks');
+      }
+      const routeKind = props.routeKind ?? TraefikRouteKind.INGRESS_ROUTE;
+      if (!Object.values(TraefikRouteKind).includes(routeKind)) {
+        fail(ctx, 'routeKind', routeKind, 'TraefikRouteKind.INGRESS_ROUTE or TraefikRouteKind.INGRESS');
+      }
+      const secureEntryPoint = checkEntryPoint(ctx, 'secureEntryPoint', props.secureEntryPoint ?? 'websecure');
+      const webEntryPoint = checkEntryPoint(ctx, 'webEntryPoint', props.webEntryPoint ?? 'web');
+      const httpsRedirect = props.httpsRedirect ?? encrypted;
+      if (httpsRedirect && !encrypted) {
+        fail(ctx, 'httpsRedirect', true, 'false (or unset) with TraefikTls.insecurePlainHttp(): there is no HTTPS route to redirect to');
+      }
+      if (!encrypted && props.tlsOptions !== undefined) {
+        fail(ctx, 'tlsOptions', props.tlsOptions, 'no TLS options with TraefikTls.insecurePlainHttp()');
+      }
+      const realm = props.realm ?? 'traefik';
+      if (typeof realm !== 'string' || realm.length === 0 || /["\\\r\n]/.test(realm)) {
+        fail(ctx, 'realm', realm, 'a non-empty realm without quotes, backslashes or line breaks');
+      }
+      const ingressClassName = props.ingressClassName ?? 'traefik';
+      if (routeKind === TraefikRouteKind.INGRESS_ROUTE && props.ingressClassName !== undefined) {
+        fail(ctx, 'ingressClassName', props.ingressClassName, 'no ingressClassName with TraefikRouteKind.INGRESS_ROUTE (it applies to Ingress objects)');
+      }
+      checkDnsLabel(ctx, 'ingressClassName', ingressClassName);
+      const tlsSpec = encrypted ? tlsOptionSpec(ctx, props.tlsOptions ?? {}) : undefined;
+      const direct = checkBoolean(ctx, 'allowDirectBackendAccess', props.allowDirectBackendAccess ?? false);
+      const traefikSelector = checkLabels(ctx, 'traefikSelector', props.traefikSelector ?? { 'app.kubernetes.io/name': 'traefik' });
+      const traefikNamespace = props.traefikNamespace === undefined ? undefined : checkDnsLabel(ctx, 'traefikNamespace', props.traefikNamespace);
+      if (props.backend.service !== undefined && !direct && traefikNamespace === undefined) {
+        fail(ctx, 'traefikNamespace', undefined,
+          'the namespace of Traefik\'s pods: a NetworkPolicy admits only them to the backend\'s pods, so that no other workload can call it without credentials ' +
+          '(allowDirectBackendAccess: true to write no NetworkPolicy)');
+      }
 
-    if (!Array.isArray(props.users) || props.users.length === 0) {
-      fail(ctx, 'users', props.users, 'at least one BasicAuthUser');
-    }
-    props.users.forEach((u, i) => this.addUserAt(u, `users[${i}]`));
+      if (!Array.isArray(props.users) || props.users.length === 0) {
+        fail(ctx, 'users', props.users, 'at least one BasicAuthUser');
+      }
+      props.users.forEach((u, i) => this.addUserAt(u, `users[${i}]`));
 
-    const namespace = Chart.of(this).namespace;
-    const backend = props.backend;
-    if (backend.namespace !== undefined && backend.namespace !== namespace) {
-      fail(ctx, 'backend', `${backend.namespace}/${backend.serviceName}`,
-        `a Service in the route's namespace ${namespace === undefined ? '(the chart has none)' : `"${namespace}"`}: Traefik routes to Services of their own namespace`);
-    }
-    if (routeKind === TraefikRouteKind.INGRESS && namespace === undefined) {
-      fail(ctx, 'namespace', undefined,
-        'a namespace on the chart (new Chart(app, id, { namespace })): Ingress annotations name Traefik middlewares as <namespace>-<name>@kubernetescrd');
-    }
+      const namespace = Chart.of(this).namespace;
+      const backend = props.backend;
+      if (backend.namespace !== undefined && backend.namespace !== namespace) {
+        fail(ctx, 'backend', `${backend.namespace}/${backend.serviceName}`,
+          `a Service in the route's namespace ${namespace === undefined ? '(the chart has none)' : `"${namespace}"`}: Traefik routes to Services of their own namespace`);
+      }
+      if (routeKind === TraefikRouteKind.INGRESS && namespace === undefined) {
+        fail(ctx, 'namespace', undefined,
+          'a namespace on the chart (new Chart(app, id, { namespace })): Ingress annotations name Traefik middlewares as <namespace>-<name>@kubernetescrd');
+      }
 
-    this.secret = new k8s.KubeSecret(this, 'Users', {
-      type: 'Opaque',
-      // `data`, not `stringData`: GitOps tools see no drift after the API server converts it.
-      data: { users: Lazy.any({ produce: () => Buffer.from(this.htpasswd(), 'utf8').toString('base64') }) as unknown as string },
-    });
-
-    this.basicAuthMiddleware = new traefik.Middleware(this, 'BasicAuth', {
-      metadata: {},
-      spec: { basicAuth: { secret: this.secret.name, realm, removeHeader: props.removeHeader ?? true } },
-    });
-    if (httpsRedirect) {
-      this.redirectMiddleware = new traefik.Middleware(this, 'RedirectToHttps', {
-        metadata: {},
-        spec: { redirectScheme: { scheme: 'https', permanent: true } },
+      this.secret = new k8s.KubeSecret(this, 'Users', {
+        type: 'Opaque',
+        // `data`, not `stringData`: GitOps tools see no drift after the API server converts it.
+        data: { users: Lazy.any({ produce: () => Buffer.from(this.htpasswd(), 'utf8').toString('base64') }) as unknown as string },
       });
-    }
-    if (tlsSpec) {
-      this.tlsOption = new traefik.TlsOption(this, 'TlsOption', { metadata: {}, spec: tlsSpec });
-    }
 
-    const match = pathPrefix === '/' ? `Host(\`${host}\`)` : `Host(\`${host}\`) && PathPrefix(\`${pathPrefix}\`)`;
-    if (routeKind === TraefikRouteKind.INGRESS_ROUTE) {
-      this.route = new traefik.IngressRoute(this, 'Resource', {
+      this.basicAuthMiddleware = new traefik.Middleware(this, 'BasicAuth', {
         metadata: {},
-        spec: {
-          entryPoints: [encrypted ? secureEntryPoint : webEntryPoint],
-          routes: [{
-            kind: traefik.IngressRouteSpecRoutesKind.RULE,
-            match,
-            middlewares: [{ name: this.basicAuthMiddleware.name }],
-            services: [{ name: backend.serviceName, port: traefik.IngressRouteSpecRoutesServicesPort.fromNumber(backend.port) }],
-          }],
-          tls: encrypted ? {
-            certResolver: props.tls.certResolverName,
-            secretName: props.tls.secretName,
-            options: { name: this.tlsOption!.name },
-          } : undefined,
-        },
+        spec: { basicAuth: { secret: this.secret.name, realm, removeHeader: props.removeHeader ?? true } },
       });
-      if (this.redirectMiddleware) {
-        this.redirectRoute = new traefik.IngressRoute(this, 'HttpRedirect', {
+      if (httpsRedirect) {
+        this.redirectMiddleware = new traefik.Middleware(this, 'RedirectToHttps', {
+          metadata: {},
+          spec: { redirectScheme: { scheme: 'https', permanent: true } },
+        });
+      }
+      if (tlsSpec) {
+        this.tlsOption = new traefik.TlsOption(this, 'TlsOption', { metadata: {}, spec: tlsSpec });
+      }
+
+      const match = pathPrefix === '/' ? `Host(\`${host}\`)` : `Host(\`${host}\`) && PathPrefix(\`${pathPrefix}\`)`;
+      if (routeKind === TraefikRouteKind.INGRESS_ROUTE) {
+        this.route = new traefik.IngressRoute(this, 'Resource', {
           metadata: {},
           spec: {
-            entryPoints: [webEntryPoint],
+            entryPoints: [encrypted ? secureEntryPoint : webEntryPoint],
             routes: [{
               kind: traefik.IngressRouteSpecRoutesKind.RULE,
               match,
-              middlewares: [{ name: this.redirectMiddleware.name }],
-              // The redirect answers every request: nothing reaches a real Service over plain HTTP.
-              services: [{ name: 'noop@internal', kind: traefik.IngressRouteSpecRoutesServicesKind.TRAEFIK_SERVICE }],
+              middlewares: [{ name: this.basicAuthMiddleware.name }],
+              services: [{ name: backend.serviceName, port: traefik.IngressRouteSpecRoutesServicesPort.fromNumber(backend.port) }],
+            }],
+            tls: encrypted ? {
+              certResolver: props.tls.certResolverName,
+              secretName: props.tls.secretName,
+              options: { name: this.tlsOption!.name },
+            } : undefined,
+          },
+        });
+        if (this.redirectMiddleware) {
+          this.redirectRoute = new traefik.IngressRoute(this, 'HttpRedirect', {
+            metadata: {},
+            spec: {
+              entryPoints: [webEntryPoint],
+              routes: [{
+                kind: traefik.IngressRouteSpecRoutesKind.RULE,
+                match,
+                middlewares: [{ name: this.redirectMiddleware.name }],
+                // The redirect answers every request: nothing reaches a real Service over plain HTTP.
+                services: [{ name: 'noop@internal', kind: traefik.IngressRouteSpecRoutesServicesKind.TRAEFIK_SERVICE }],
+              }],
+            },
+          });
+        }
+      } else {
+        const ref = (o: ApiObject) => `${namespace}-${o.name}@kubernetescrd`;
+        const rules = [{
+          host,
+          http: {
+            paths: [{
+              path: pathPrefix,
+              pathType: 'Prefix',
+              backend: { service: { name: backend.serviceName, port: { number: backend.port } } },
             }],
           },
+        }];
+        const annotations: Record<string, string> = {
+          [`${ANNOTATION_PREFIX}.entrypoints`]: encrypted ? secureEntryPoint : webEntryPoint,
+          [`${ANNOTATION_PREFIX}.middlewares`]: ref(this.basicAuthMiddleware),
+        };
+        if (encrypted) {
+          annotations[`${ANNOTATION_PREFIX}.tls`] = 'true';
+          annotations[`${ANNOTATION_PREFIX}.tls.options`] = ref(this.tlsOption!);
+          if (props.tls.certResolverName) {
+            annotations[`${ANNOTATION_PREFIX}.tls.certresolver`] = props.tls.certResolverName;
+          }
+        }
+        this.route = new k8s.KubeIngress(this, 'Resource', {
+          metadata: { annotations },
+          spec: {
+            ingressClassName,
+            rules,
+            tls: props.tls.secretName ? [{ hosts: [host], secretName: props.tls.secretName }] : undefined,
+          },
         });
-      }
-    } else {
-      const ref = (o: ApiObject) => `${namespace}-${o.name}@kubernetescrd`;
-      const rules = [{
-        host,
-        http: {
-          paths: [{
-            path: pathPrefix,
-            pathType: 'Prefix',
-            backend: { service: { name: backend.serviceName, port: { number: backend.port } } },
-          }],
-        },
-      }];
-      const annotations: Record<string, string> = {
-        [`${ANNOTATION_PREFIX}.entrypoints`]: encrypted ? secureEntryPoint : webEntryPoint,
-        [`${ANNOTATION_PREFIX}.middlewares`]: ref(this.basicAuthMiddleware),
-      };
-      if (encrypted) {
-        annotations[`${ANNOTATION_PREFIX}.tls`] = 'true';
-        annotations[`${ANNOTATION_PREFIX}.tls.options`] = ref(this.tlsOption!);
-        if (props.tls.certResolverName) {
-          annotations[`${ANNOTATION_PREFIX}.tls.certresolver`] = props.tls.certResolverName;
+        if (this.redirectMiddleware) {
+          // An Ingress must name a real Service, and redirectScheme passes a request on when it
+          // already looks like HTTPS (X-Forwarded-Proto: https from a trusted proxy, or forged
+          // where Traefik trusts it): so basic auth follows the redirect on this route too.
+          this.redirectRoute = new k8s.KubeIngress(this, 'HttpRedirect', {
+            metadata: {
+              annotations: {
+                [`${ANNOTATION_PREFIX}.entrypoints`]: webEntryPoint,
+                [`${ANNOTATION_PREFIX}.middlewares`]: `${ref(this.redirectMiddleware)},${ref(this.basicAuthMiddleware)}`,
+              },
+            },
+            spec: { ingressClassName, rules },
+          });
         }
       }
-      this.route = new k8s.KubeIngress(this, 'Resource', {
-        metadata: { annotations },
-        spec: {
-          ingressClassName,
-          rules,
-          tls: props.tls.secretName ? [{ hosts: [host], secretName: props.tls.secretName }] : undefined,
-        },
-      });
-      if (this.redirectMiddleware) {
-        // An Ingress must name a real Service, and redirectScheme passes a request on when it
-        // already looks like HTTPS (X-Forwarded-Proto: https from a trusted proxy, or forged
-        // where Traefik trusts it): so basic auth follows the redirect on this route too.
-        this.redirectRoute = new k8s.KubeIngress(this, 'HttpRedirect', {
-          metadata: {
-            annotations: {
-              [`${ANNOTATION_PREFIX}.entrypoints`]: webEntryPoint,
-              [`${ANNOTATION_PREFIX}.middlewares`]: `${ref(this.redirectMiddleware)},${ref(this.basicAuthMiddleware)}`,
-            },
-          },
-          spec: { ingressClassName, rules },
-        });
-      }
-    }
 
-    if (!direct && traefikNamespace !== undefined) {
-      this.backendNetworkPolicy = isolateBackend(this, ctx, backend, {
-        peers: [{ namespace: traefikNamespace, labels: () => traefikSelector }],
-      })?.networkPolicy;
+      if (!direct && traefikNamespace !== undefined) {
+        this.backendNetworkPolicy = isolateBackend(this, ctx, backend, {
+          peers: [{ namespace: traefikNamespace, labels: () => traefikSelector }],
+        })?.networkPolicy;
+      }
+    } catch (e) {
+      abandon(this);
+      throw e;
     }
   }
 

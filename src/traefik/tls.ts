@@ -1,5 +1,5 @@
 import { ACCEPTED_SUITES, MODERN_SUITES } from './_cipher-suites';
-import { fail } from '../_validate';
+import { checkArgs, checkDnsSubdomain, fail } from '../_validate';
 
 /**
  * Where the certificate of a Traefik route comes from.
@@ -12,7 +12,8 @@ export class TraefikTls {
    * @param name the resolver's name
    */
   public static certResolver(name: string): TraefikTls {
-    if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
+    [name] = checkArgs('TraefikTls.certResolver', 'TraefikTls', 'certResolver', [name]);
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
       fail('TraefikTls.certResolver', 'name', name, 'the name of a certificate resolver of Traefik\'s static configuration, such as "letsencrypt"');
     }
     return new TraefikTls('certResolver', name, undefined);
@@ -24,10 +25,9 @@ export class TraefikTls {
    * @param secretName the Secret's name
    */
   public static fromSecret(secretName: string): TraefikTls {
-    if (typeof secretName !== 'string' || secretName.length > 253 || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(secretName)) {
-      fail('TraefikTls.fromSecret', 'secretName', secretName, 'the name of a kubernetes.io/tls Secret (a DNS-1123 subdomain)');
-    }
-    return new TraefikTls('secret', undefined, secretName);
+    const ctx = 'TraefikTls.fromSecret';
+    [secretName] = checkArgs(ctx, 'TraefikTls', 'fromSecret', [secretName]);
+    return new TraefikTls('secret', undefined, checkDnsSubdomain(ctx, 'secretName', secretName));
   }
 
   /**
@@ -60,6 +60,15 @@ export class TraefikTls {
     this._mode = mode;
     this.certResolverName = certResolverName;
     this.secretName = secretName;
+  }
+
+  /** @internal How the value was made, for error messages. */
+  public _describe(): string {
+    switch (this._mode) {
+      case 'certResolver': return `TraefikTls.certResolver(${JSON.stringify(this.certResolverName)})`;
+      case 'secret': return `TraefikTls.fromSecret(${JSON.stringify(this.secretName)})`;
+      default: return 'TraefikTls.insecurePlainHttp()';
+    }
   }
 
   /** Whether traffic is encrypted. */

@@ -39,28 +39,28 @@ test('HTTP1Only is allowed only when the traffic is not gRPC', () => {
 
 describe('bad input', () => {
   test('fails no certificate', () => {
-    expect(() => AwsNlbTls.annotations({ certificateArns: [] })).toThrow('AwsNlbTls.annotations: invalid certificateArns []: expected at least one ACM certificate ARN');
+    expect(() => AwsNlbTls.annotations({ certificateArns: [] })).toThrow('AwsNlbTls.annotations: invalid options.certificateArns []: expected at least one ACM certificate ARN');
   });
   test.each([
     'arn:aws:iam::123456789012:server-certificate/x',
     'arn:aws:acm:us-east-1:12345:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0',
     'arn:aws:acm:us-east-1:123456789012:certificate/not-a-uuid',
   ])('fails an invalid ACM ARN %s', arn => {
-    expect(() => AwsNlbTls.annotations({ certificateArns: [ARN, arn] })).toThrow(`invalid certificateArns[1] "${arn}": expected an ACM certificate ARN`);
+    expect(() => AwsNlbTls.annotations({ certificateArns: [ARN, arn] })).toThrow(`invalid options.certificateArns[1] "${arn}": expected an ACM certificate ARN`);
   });
   test.each([NlbAlpnPolicy.HTTP1_ONLY, NlbAlpnPolicy.NONE])('fails ALPN %s for gRPC', alpn => {
-    expect(() => AwsNlbTls.annotations({ certificateArns: [ARN], alpnPolicy: alpn })).toThrow(`invalid alpnPolicy "${alpn}": expected HTTP2Preferred, HTTP2Only or HTTP2Optional for gRPC`);
+    expect(() => AwsNlbTls.annotations({ certificateArns: [ARN], alpnPolicy: alpn })).toThrow(`invalid options.alpnPolicy "${alpn}": expected HTTP2Preferred, HTTP2Only or HTTP2Optional for gRPC`);
   });
   test('fails an unknown ALPN value', () => {
-    expect(() => AwsNlbTls.annotations({ certificateArns: [ARN], alpnPolicy: 'HTTP3' as NlbAlpnPolicy })).toThrow('invalid alpnPolicy "HTTP3"');
+    expect(() => AwsNlbTls.annotations({ certificateArns: [ARN], alpnPolicy: 'HTTP3' as NlbAlpnPolicy })).toThrow('invalid options.alpnPolicy "HTTP3"');
   });
   test('fails a bad ssl port and a bad negotiation policy', () => {
-    expect(() => AwsNlbTls.annotations({ certificateArns: [ARN], sslPorts: ['70000'] })).toThrow('invalid sslPorts[0] "70000"');
-    expect(() => AwsNlbTls.annotations({ certificateArns: [ARN], sslNegotiationPolicy: 'TLS13' })).toThrow('invalid sslNegotiationPolicy "TLS13"');
+    expect(() => AwsNlbTls.annotations({ certificateArns: [ARN], sslPorts: ['70000'] })).toThrow('invalid options.sslPorts[0] "70000"');
+    expect(() => AwsNlbTls.annotations({ certificateArns: [ARN], sslNegotiationPolicy: 'TLS13' })).toThrow('invalid options.sslNegotiationPolicy "TLS13"');
   });
   test.each(['ELBSecurityPolicy-2016-08', 'ELBSecurityPolicy-TLS13-1-0-2021-06', 'ELBSecurityPolicy-TLS-1-1-2017-01', 'ELBSecurityPolicy-FS-2018-06'])(
     'fails the negotiation policy %s, which accepts TLS before 1.2', policy => {
       expect(() => AwsNlbTls.annotations({ certificateArns: [ARN], sslNegotiationPolicy: policy }))
-        .toThrow(`invalid sslNegotiationPolicy "${policy}": expected an ELB security policy whose lowest version is TLS 1.2 or 1.3`);
+        .toThrow(`invalid options.sslNegotiationPolicy "${policy}": expected an ELB security policy whose lowest version is TLS 1.2 or 1.3`);
     });
 });

@@ -149,7 +149,7 @@ describe('bad input', () => {
     ['fails a name that is not a DNS-1035 label', { name: '1-iris' }, 'MeshIsolatedInferenceService test/sklearn-iris: invalid name "1-iris": expected a DNS-1035 label'],
     ['fails no model format', { modelFormat: '' }, 'invalid modelFormat "": expected a non-empty string'],
     ['fails a storage URI with an unknown scheme', { storageUri: 'ftp://models/iris' }, 'invalid storageUri "ftp://models/iris": expected a URI with scheme gs, s3, pvc, hf, https'],
-    ['fails an unknown protocol version', { protocolVersion: 'v3' as KServeProtocolVersion }, 'invalid protocolVersion "v3": expected one of v1, v2, grpc-v1, grpc-v2'],
+    ['fails an unknown protocol version', { protocolVersion: 'v3' as KServeProtocolVersion }, 'invalid protocolVersion "v3": expected one of KServeProtocolVersion.V1 ("v1"), KServeProtocolVersion.V2 ("v2"), KServeProtocolVersion.GRPC_V1 ("grpc-v1"), KServeProtocolVersion.GRPC_V2 ("grpc-v2")'],
     ['fails min > max replicas', { minReplicas: 3, maxReplicas: 2 }, 'invalid minReplicas 3: expected at most maxReplicas (2)'],
     ['fails negative replicas', { minReplicas: -1 }, 'invalid minReplicas -1: expected an integer from 0 to 10000'],
     ['fails min replicas 0 with isolation unless accepted', { minReplicas: 0 }, /invalid minReplicas 0: expected at least 1: scaling from zero puts the activator back/],

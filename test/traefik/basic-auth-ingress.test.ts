@@ -237,7 +237,7 @@ describe('bad input', () => {
       'invalid tlsOptions.cipherSuites[1] "TLS_FAST": expected a forward-secret AEAD TLS 1.2 cipher suite of TraefikCipherSuites.ACCEPTED'],
     ['fails a broken cipher suite', { tlsOptions: { cipherSuites: ['TLS_RSA_WITH_RC4_128_SHA'] } }, 'invalid tlsOptions.cipherSuites[0] "TLS_RSA_WITH_RC4_128_SHA"'],
     ['fails no TLS without the explicit opt-in', { tls: undefined },
-      'invalid tls undefined: expected TraefikTls.certResolver(name) or TraefikTls.fromSecret(name); basic auth over plain HTTP needs the explicit TraefikTls.insecurePlainHttp()'],
+      'invalid tls undefined: expected a TraefikTls, from TraefikTls.certResolver(), TraefikTls.fromSecret(), TraefikTls.insecurePlainHttp() (required)'],
     ['fails an HTTPS redirect without TLS', { tls: TraefikTls.insecurePlainHttp(), httpsRedirect: true }, 'invalid httpsRedirect true'],
     ['fails a realm with a quote', { realm: 'a"b' }, 'invalid realm "a\\"b"'],
     ['fails a bad entry point', { secureEntryPoint: 'web secure' }, 'invalid secureEntryPoint "web secure"'],

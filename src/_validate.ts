@@ -293,8 +293,8 @@ function types(): { readonly [fqn: string]: TypeSpec } {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { readFileSync } = require('fs');
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { join } = require('path');
-    const file = join(__dirname, '..', '.jsii');
+    const path = require('path');
+    const file = path.join(__dirname, '..', '.jsii');
     try {
       assembly = JSON.parse(readFileSync(file, 'utf8')).types;
     } catch (e) {

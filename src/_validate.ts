@@ -7,7 +7,7 @@
  *
  * Messages are lowercase after the context and have no trailing period.
  */
-import { Duration } from 'cdk8s';
+import { Chart, Duration } from 'cdk8s';
 import { IConstruct } from 'constructs';
 
 /** Where a value came from: a construct (its class and path) or a static factory. */
@@ -123,6 +123,11 @@ export function checkHostname(ctx: Context, prop: string, value: string, options
   if (!isDnsSubdomain(name) || !name.includes('.')) {
     fail(ctx, prop, value, expected);
   }
+  // A top-level domain is never all digits: such a name is an IP address (which routes and
+  // certificates do not match as a host) or a typo.
+  if (/^\d+$/.test(name.slice(name.lastIndexOf('.') + 1))) {
+    fail(ctx, prop, value, `${expected}; not an IP address, and the last label not all digits`);
+  }
   return value;
 }
 
@@ -172,6 +177,8 @@ export interface DurationOptions {
   readonly min?: Duration;
   /** Largest accepted duration. @default no limit */
   readonly max?: Duration;
+  /** Only whole seconds (for output that holds seconds). @default false */
+  readonly wholeSeconds?: boolean;
 }
 
 /**
@@ -187,6 +194,9 @@ export function checkDuration(ctx: Context, prop: string, value: Duration, optio
   const max = options.max?.toMilliseconds();
   if (!Number.isInteger(ms)) {
     fail(ctx, prop, value, 'a duration in whole milliseconds');
+  }
+  if (options.wholeSeconds && ms % 1000 !== 0) {
+    fail(ctx, prop, value, 'a duration in whole seconds, such as Duration.seconds(2) (this setting is written in seconds)');
   }
   if (ms < min || (max !== undefined && ms > max)) {
     const range = max === undefined ? `at least ${min}ms` : `from ${min}ms to ${max}ms`;
@@ -550,4 +560,162 @@ export function checkUsername(ctx: Context, prop: string, value: string, note = 
     fail(ctx, prop, shown, `a user name of 1 to 256 characters without ":" or control characters${note}`);
   }
   return value;
+}
+
+/**
+ * A JWT issuer (the `iss` claim tokens must carry): a URL or a name, at most 2048 characters,
+ * without spaces or control characters (a token's `iss` never has them, so such an issuer
+ * would refuse every token or betray a pasted value).
+ */
+export function checkIssuer(ctx: Context, prop: string, value: string): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 2048 || /[\s\u0000-\u001f\u007f]/.test(value)) {
+    fail(ctx, prop, value, 'an issuer such as "https://issuer.example.com": 1 to 2048 characters, no spaces or control characters');
+  }
+  return value;
+}
+
+/** Hosts a proxy must not be told to fetch from: the node itself, link-local addresses, cloud metadata. */
+const LOCAL_HOSTS = new Set(['localhost', 'metadata', 'metadata.google.internal', 'metadata.goog', 'instance-data', '[::]', '[::1]', '[fd00:ec2::254]']);
+
+/** True for a host (as `URL.hostname` writes it) that is loopback, unspecified, link-local or a metadata service. */
+function isLocalOrMetadataHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/\.$/, '');
+  if (LOCAL_HOSTS.has(h) || h.endsWith('.localhost')) {
+    return true;
+  }
+  const v4 = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(h) ?? /^\[::ffff:(\d+)\.(\d+)\.(\d+)\.(\d+)\]$/.exec(h);
+  if (v4) {
+    const [a, b] = [Number(v4[1]), Number(v4[2])];
+    return a === 127 || a === 0 || (a === 169 && b === 254) || h.includes('100.100.100.200');
+  }
+  // IPv6 loopback, link-local (fe80::/10) and IPv4-mapped forms that URL writes in hex.
+  return /^\[(fe[89ab][0-9a-f]?:|::ffff:(7f|a9fe|0:|0\]))/.test(h);
+}
+
+/**
+ * A URL that a proxy fetches (such as a JWKS): https, a host that is neither loopback,
+ * link-local nor a cloud metadata service (a proxy told to fetch those reads the node's own
+ * services), and no user name or password in it (they would sit in the manifest; the message
+ * does not show them).
+ */
+export function checkFetchUrl(ctx: Context, prop: string, value: string, example: string): URL {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || url.protocol !== 'https:' || !url.hostname) {
+    fail(ctx, prop, value, `an https:// URL, such as "${example}"`);
+  }
+  if (url.username || url.password) {
+    fail(ctx, prop, `https://<redacted>@${url.host}${url.pathname}`, 'a URL without a user name or password: they would be written into the manifest');
+  }
+  if (isLocalOrMetadataHost(url.hostname)) {
+    fail(ctx, prop, value, 'a URL whose host is not loopback, link-local or a cloud metadata service: the proxy would fetch from the node it runs on');
+  }
+  return url;
+}
+
+const QUANTITY = /^\+?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
+const SUFFIX: { [suffix: string]: number } = {
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
+};
+
+/** True when `value` is a Kubernetes quantity (`500m`, `2`, `4Gi`, `1e3`). */
+export function isQuantity(value: string): boolean {
+  return typeof value === 'string' && QUANTITY.test(value);
+}
+
+/** The number a Kubernetes quantity stands for (`500m` is 0.5, `1Ki` is 1024). */
+export function quantityValue(value: string): number {
+  const m = QUANTITY.exec(value);
+  if (!m) {
+    return NaN;
+  }
+  const suffix = m[3] ?? '';
+  const base = Number(m[1]);
+  return /^[eE]/.test(suffix) ? Number(`${m[1]}${suffix}`) : base * (SUFFIX[suffix] ?? 1);
+}
+
+/**
+ * A request must not exceed its limit: Kubernetes refuses such a Pod ("must be less than or
+ * equal to ... limit"), so the manifest would apply but no Pod would start.
+ */
+export function checkRequestWithinLimit(ctx: Context, requestProp: string, request: string | undefined, limitProp: string, limit: string | undefined): void {
+  if (request !== undefined && limit !== undefined && quantityValue(request) > quantityValue(limit)) {
+    fail(ctx, requestProp, request, `at most ${limitProp} (${JSON.stringify(limit)}): Kubernetes refuses a Pod whose request exceeds its limit`);
+  }
+}
+
+/** Per app (construct tree root): what each kind of claim is held by. */
+const claims = new WeakMap<IConstruct, Map<string, IConstruct>>();
+
+/** True while `construct` is still in its tree (a refused construct is taken out). */
+function attached(construct: IConstruct): boolean {
+  for (let c: IConstruct = construct; c.node.scope !== undefined; c = c.node.scope) {
+    if (c.node.scope.node.tryFindChild(c.node.id) !== c) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Claims `key` (such as a host and path, or a namespace) in `construct`'s app; returns the
+ * path of the construct that holds it already, if any. A claim of a construct that was taken
+ * out of the tree no longer counts.
+ */
+export function claim(construct: IConstruct, key: string): string | undefined {
+  const root = construct.node.root;
+  let held = claims.get(root);
+  if (held === undefined) {
+    held = new Map();
+    claims.set(root, held);
+  }
+  const other = held.get(key);
+  if (other !== undefined && other !== construct && attached(other)) {
+    return other.node.path;
+  }
+  held.set(key, construct);
+  return undefined;
+}
+
+/**
+ * The namespace of the chart a construct is in. Never a silent `default`: without a chart
+ * namespace the construct refuses, and says why it needs one.
+ */
+export function chartNamespace(ctx: Context, construct: IConstruct, why: string): string {
+  const namespace = Chart.of(construct).namespace;
+  if (namespace === undefined) {
+    fail(ctx, 'namespace', undefined, `a namespace on the chart (new Chart(app, id, { namespace })): ${why}`);
+  }
+  return checkDnsLabel(ctx, 'namespace', namespace);
+}
+
+/**
+ * Claims each host with a path prefix for one front door of the app: two front doors for the
+ * same host and path would leave the choice between their authentication to the proxy (Istio
+ * merges or drops routes, Traefik picks by priority), across charts as much as within one.
+ */
+export function claimFrontDoor(construct: IConstruct, ctx: Context, prop: string, hosts: string | string[], path: string): void {
+  const list = Array.isArray(hosts) ? hosts.map((h, i) => [`${prop}[${i}]`, h]) : [[prop, hosts]];
+  for (const [at, host] of list) {
+    const other = claim(construct, `front door ${host} ${path}`);
+    if (other !== undefined) {
+      fail(ctx, at, host, `a host that no other front door of the app serves at path "${path}": ${other} does`);
+    }
+  }
 }

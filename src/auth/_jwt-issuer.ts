@@ -1,4 +1,4 @@
-import { byCodeUnits, checkBoolean, checkNonEmpty, fail } from '../_validate';
+import { byCodeUnits, checkBoolean, checkFetchUrl, checkIssuer, checkNonEmpty, fail } from '../_validate';
 import { JsonWebKeySet } from './jwks';
 
 /** A JWT issuer as the Istio and Envoy constructs take it. */
@@ -27,24 +27,15 @@ export function checkJwtIssuer(ctx: string, prop: string, jwt: JwtIssuerInput): 
   if (jwt === null || typeof jwt !== 'object') {
     fail(ctx, prop, jwt, 'JWT options with an issuer and a JWKS source');
   }
-  checkNonEmpty(ctx, `${prop}.issuer`, jwt.issuer);
+  checkIssuer(ctx, `${prop}.issuer`, jwt.issuer);
   if ((jwt.jwks === undefined) === (jwt.jwksUri === undefined)) {
     fail(ctx, `${prop}.jwksUri`, jwt.jwksUri, `exactly one of ${prop}.jwksUri and ${prop}.jwks`);
   }
   if (jwt.jwks !== undefined && !(jwt.jwks instanceof JsonWebKeySet)) {
     fail(ctx, `${prop}.jwks`, jwt.jwks, 'a JsonWebKeySet');
   }
-  let jwksUri: URL | undefined;
-  if (jwt.jwksUri !== undefined) {
-    try {
-      jwksUri = new URL(jwt.jwksUri);
-    } catch {
-      jwksUri = undefined;
-    }
-    if (!jwksUri || jwksUri.protocol !== 'https:' || !jwksUri.hostname || jwksUri.username || jwksUri.password) {
-      fail(ctx, `${prop}.jwksUri`, jwt.jwksUri, 'an https:// URL without credentials, such as "https://issuer.example.com/.well-known/jwks.json"');
-    }
-  }
+  const jwksUri = jwt.jwksUri === undefined ? undefined
+    : checkFetchUrl(ctx, `${prop}.jwksUri`, jwt.jwksUri, 'https://issuer.example.com/.well-known/jwks.json');
   const audiences = jwt.audiences;
   const anyAudience = jwt.acceptAnyAudience === undefined ? false : checkBoolean(ctx, `${prop}.acceptAnyAudience`, jwt.acceptAnyAudience);
   if (audiences === undefined && !anyAudience) {

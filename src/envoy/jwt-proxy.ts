@@ -1,9 +1,9 @@
-import { ApiObject, Chart, Duration, JsonPatch, Size, SizeRoundingBehavior, Yaml } from 'cdk8s';
+import { ApiObject, Duration, JsonPatch, Size, SizeRoundingBehavior, Yaml } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { checkBackend } from '../_backend-checks';
 import { isolateBackend } from '../_backend-isolation';
-import { checkBoolean, checkDnsSubdomain, checkDuration, checkInteger, checkPort, contextOf, fail, abandon, checkProps } from '../_validate';
+import { checkBoolean, checkDnsSubdomain, checkDuration, checkInteger, checkPort, contextOf, fail, abandon, chartNamespace, checkProps, checkRequestWithinLimit } from '../_validate';
 import { checkJwtIssuer } from '../auth/_jwt-issuer';
 import { JsonWebKeySet } from '../auth/jwks';
 import { Backend } from '../backend';
@@ -202,6 +202,50 @@ const KPLUS_SERVICE_TYPE: Record<EnvoyServiceType, kplus.ServiceType> = {
   [EnvoyServiceType.NODE_PORT]: kplus.ServiceType.NODE_PORT,
   [EnvoyServiceType.LOAD_BALANCER]: kplus.ServiceType.LOAD_BALANCER,
 };
+const WHOLE_SECONDS = { min: Duration.seconds(1), wholeSeconds: true };
+
+/** The oldest Envoy minor release accepted: the bootstrap is written for, and checked against, Envoy 1.3x. */
+const MIN_ENVOY_MINOR = 30;
+
+/**
+ * An image reference with a tag or digest: not `latest` (or no tag, which means latest),
+ * since the proxy must not change under a restart; an Envoy version in the tag (`v1.36.2`,
+ * `distroless-v1.36.2`, `contrib-v1.36.2`) at least 1.30.
+ */
+function checkEnvoyImage(ctx: string, image: string): string {
+  const expected = 'an image reference with a pinned tag or digest, such as "envoyproxy/envoy:v1.36.2"';
+  if (!IMAGE.test(image)) {
+    fail(ctx, 'image', image, expected);
+  }
+  const digest = image.includes('@sha256:');
+  const name = image.split('@')[0];
+  const tag = /:([^:/]+)$/.exec(name)?.[1];
+  if (!digest && (tag === undefined || /(^|-)latest$/.test(tag) || tag === 'dev')) {
+    fail(ctx, 'image', image, `${expected}: "${tag ?? 'latest'}" follows new releases, so the proxy would change under a restart`);
+  }
+  const version = tag === undefined ? null : /(?:^|-)v?(\d+)\.(\d+)(?:\.\d+)?$/.exec(tag);
+  if (version && (Number(version[1]) !== 1 || Number(version[2]) < MIN_ENVOY_MINOR)) {
+    fail(ctx, 'image', image, `Envoy 1.${MIN_ENVOY_MINOR} or later (1.x): the bootstrap is written for the v3 API of Envoy 1.3x`);
+  }
+  return image;
+}
+
+/** Requests within limits (Kubernetes refuses a Pod whose request exceeds its limit). */
+function checkContainerResources(ctx: string, resources: kplus.ContainerResources): void {
+  const pairs: [string, { request?: { amount?: string; asString?: () => string }; limit?: { amount?: string; asString?: () => string } } | undefined][] = [
+    ['cpu', resources.cpu as any],
+    ['memory', resources.memory as any],
+    ['ephemeralStorage', resources.ephemeralStorage as any],
+  ];
+  for (const [name, pair] of pairs) {
+    if (pair === undefined) {
+      continue;
+    }
+    const text = (q: any): string | undefined => (q === undefined ? undefined : typeof q.amount === 'string' ? q.amount : typeof q.asString === 'function' ? q.asString() : undefined);
+    checkRequestWithinLimit(ctx, `resources.${name}.request`, text(pair.request), `resources.${name}.limit`, text(pair.limit));
+  }
+}
+
 const IMAGE = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
 const DEFAULT_CORS_HEADERS = [
   'authorization', 'content-type', 'grpc-timeout', 'keep-alive', 'user-agent', 'x-accept-content-transfer-encoding',
@@ -260,10 +304,7 @@ export class EnvoyJwtProxy extends Construct {
         fail(ctx, 'port', port, `a port other than ${ADMIN_PORT} (admin) and ${HEALTH_PORT} (health)`);
       }
       const replicas = checkInteger(ctx, 'replicas', props.replicas ?? 2, 1, 1000);
-      const image = props.image ?? 'envoyproxy/envoy:v1.36.2';
-      if (typeof image !== 'string' || !IMAGE.test(image)) {
-        fail(ctx, 'image', image, 'an image reference such as "envoyproxy/envoy:v1.36.2"');
-      }
+      const image = checkEnvoyImage(ctx, props.image ?? 'envoyproxy/envoy:v1.36.2');
       checkDnsSubdomain(ctx, 'tlsSecretName', props.tlsSecretName);
       const protocol = props.backendProtocol ?? EnvoyBackendProtocol.GRPC;
       if (!Object.values(EnvoyBackendProtocol).includes(protocol)) {
@@ -285,18 +326,19 @@ export class EnvoyJwtProxy extends Construct {
 
       const jwt = props.jwt;
       const issuer = checkJwtIssuer(ctx, 'jwt', jwt);
-      const cacheSeconds = checkDuration(ctx, 'jwt.jwksCacheDuration', jwt.jwksCacheDuration ?? Duration.minutes(5), { min: Duration.seconds(1) }).toSeconds();
+      const cacheSeconds = checkDuration(ctx, 'jwt.jwksCacheDuration', jwt.jwksCacheDuration ?? Duration.minutes(5), WHOLE_SECONDS).toSeconds();
       const cors = props.cors === undefined ? undefined : corsSpec(ctx, props.cors);
       const routeTimeoutSeconds = props.routeTimeout === undefined ? undefined
-        : checkDuration(ctx, 'routeTimeout', props.routeTimeout, { min: Duration.seconds(1) }).toSeconds();
+        : checkDuration(ctx, 'routeTimeout', props.routeTimeout, WHOLE_SECONDS).toSeconds();
 
       const direct = checkBoolean(ctx, 'allowDirectBackendAccess', props.allowDirectBackendAccess ?? false);
       const resources = props.resources ?? {
         cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.units(1) },
         memory: { request: Size.mebibytes(128), limit: Size.mebibytes(512) },
       };
+      checkContainerResources(ctx, resources);
       const memoryLimit = resources.memory?.limit;
-      const namespace = Chart.of(this).namespace ?? 'default';
+      const namespace = chartNamespace(ctx, this, 'the proxy routes to the backend by its cluster DNS name, which has the namespace in it');
       this._bootstrap = JSON.parse(JSON.stringify(buildBootstrap({
         port,
         backendHost: props.backend.fqdn(namespace),
@@ -401,6 +443,6 @@ function corsSpec(ctx: string, cors: EnvoyCorsOptions) {
     allowMethods: [...methods],
     allowHeaders: [...headers],
     exposeHeaders: ['grpc-message', 'grpc-status'],
-    maxAgeSeconds: checkDuration(ctx, 'cors.maxAge', cors.maxAge ?? Duration.hours(24), { min: Duration.seconds(1) }).toSeconds(),
+    maxAgeSeconds: checkDuration(ctx, 'cors.maxAge', cors.maxAge ?? Duration.hours(24), WHOLE_SECONDS).toSeconds(),
   };
 }

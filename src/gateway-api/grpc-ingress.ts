@@ -1,9 +1,9 @@
-import { ApiObject, Chart } from 'cdk8s';
+import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as gwapi from '../../imports/gateway.networking.k8s.io';
 import { checkGrpcBackend } from '../_backend-checks';
 import { isolateBackend } from '../_backend-isolation';
-import { byCodeUnits, checkBoolean, checkDnsLabel, checkDnsSubdomain, checkHostnames, contextOf, fail, abandon, checkArgs, checkProps } from '../_validate';
+import { byCodeUnits, checkBoolean, checkDnsLabel, checkDnsSubdomain, checkHostnames, contextOf, fail, abandon, chartNamespace, checkArgs, checkProps, claimFrontDoor } from '../_validate';
 import { Backend } from '../backend';
 import { checkGatewayWideJwtAcknowledged, EXPIRY_HEADER, gatewayAndBackendRules, jwtRule, requireJwt } from '../istio/_jwt';
 import { IstioJwtOptions } from '../istio/jwt-options';
@@ -217,7 +217,8 @@ export class GatewayApiGrpcIngress extends Construct {
       props = checkProps(ctx, CLASS, props);
       const hosts = checkHostnames(ctx, 'hosts', props.hosts, { wildcard: true });
       checkGrpcBackend(ctx, props.backend);
-      const namespace = Chart.of(this).namespace;
+      const namespace = chartNamespace(ctx, this, 'the routes, the Gateway and its policies live there');
+      claimFrontDoor(this, ctx, 'hosts', hosts, '/');
       if (props.backend.namespace !== undefined && props.backend.namespace !== namespace) {
         fail(ctx, 'backend', `${props.backend.namespace}/${props.backend.serviceName}`,
           'a Service in the chart\'s namespace (a route to another namespace needs a ReferenceGrant there)');
@@ -303,9 +304,6 @@ export class GatewayApiGrpcIngress extends Construct {
           },
         });
         parent = { name: this.gateway.name, sectionName: 'https' };
-        if (namespace === undefined) {
-          fail(ctx, 'namespace', undefined, 'a namespace on the chart (new Chart(app, id, { namespace })): the Gateway\'s policies and pods live there');
-        }
         gateway = { namespace, name: this.gateway.name };
         if (redirect) {
           this.redirectRoute = new gwapi.HttpRoute(this, 'HttpsRedirect', {

@@ -1,10 +1,10 @@
-import { ApiObject, Chart, Duration } from 'cdk8s';
+import { ApiObject, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as extensions from '../../imports/extensions.istio.io';
 import * as networking from '../../imports/networking.istio.io';
 import { checkGrpcBackend } from '../_backend-checks';
 import { isolateBackend } from '../_backend-isolation';
-import { byCodeUnits, checkBoolean, checkDnsLabel, checkDuration, checkHostnames, checkInteger, contextOf, fail, isDnsLabel, protoDuration, REDACTED, Shown, abandon, checkProps } from '../_validate';
+import { byCodeUnits, checkBoolean, checkDnsLabel, checkDuration, checkHostnames, checkInteger, contextOf, fail, isDnsLabel, protoDuration, REDACTED, Shown, abandon, chartNamespace, checkProps, checkUsername, claimFrontDoor } from '../_validate';
 import { Backend } from '../backend';
 import { checkSelector } from './_gateway';
 import { authorityRegex, checkGatewayWideJwtAcknowledged, EXPIRY_HEADER, gatewayAndBackendRules, jwtRule, requireJwt } from './_jwt';
@@ -298,7 +298,8 @@ export class IstioGrpcIngress extends Construct {
       checkGrpcBackend(ctx, props.backend);
       const selector = checkSelector(ctx, props.gatewaySelector ?? { istio: 'ingressgateway' });
       const gatewayNamespace = checkDnsLabel(ctx, 'gatewayNamespace', props.gatewayNamespace ?? 'istio-system');
-      const namespace = Chart.of(this).namespace;
+      const namespace = chartNamespace(ctx, this,
+        'the VirtualService names the backend by its cluster DNS name, and a Gateway admits VirtualServices for its hosts from that namespace only');
       const open = checkBoolean(ctx, 'allowUnauthenticated', props.allowUnauthenticated ?? false);
       const direct = checkBoolean(ctx, 'allowDirectBackendAccess', props.allowDirectBackendAccess ?? false);
       const authenticated = props.basicAuth !== undefined || props.jwt !== undefined;
@@ -338,10 +339,6 @@ export class IstioGrpcIngress extends Construct {
           fail(ctx, 'tls', props.tls,
             'IstioTls.atLoadBalancer(), IstioTls.simple(credentialName) or IstioTls.mutual(credentialName) (or existingGateway to bind to a Gateway that exists)');
         }
-        if (namespace === undefined) {
-          fail(ctx, 'namespace', undefined,
-            'a namespace on the chart (new Chart(app, id, { namespace })): the Gateway admits VirtualServices for its hosts from that namespace only');
-        }
       }
       const httpsRedirect = props.httpsRedirect === undefined ? true : checkBoolean(ctx, 'httpsRedirect', props.httpsRedirect);
       const route = routeSpec(ctx, props);
@@ -349,6 +346,7 @@ export class IstioGrpcIngress extends Construct {
         fail(ctx, 'jwt', props.jwt.issuer, 'either basicAuth or jwt, not both');
       }
       const basicAuth = props.basicAuth !== undefined ? basicAuthPlugin(ctx, props.basicAuth, hosts) : undefined;
+      claimFrontDoor(this, ctx, 'hosts', hosts, basicAuth?.pathPrefix ?? '/');
       const rule = props.jwt !== undefined ? jwtRule(ctx, 'jwt', props.jwt) : undefined;
       if (rule !== undefined) {
         // gatewaySelector can name pods that serve only these hosts
@@ -385,7 +383,7 @@ export class IstioGrpcIngress extends Construct {
           gateways: [this.gatewayRef],
           http: [{
             match: [match],
-            route: [{ destination: { host: props.backend.fqdn(namespace ?? 'default'), port: { number: props.backend.port } } }],
+            route: [{ destination: { host: props.backend.fqdn(namespace), port: { number: props.backend.port } } }],
             // The plugin forwards the Authorization header, password and all: the router drops it.
             headers: basicAuth !== undefined ? { request: { remove: ['authorization'] } } : undefined,
             ...route,
@@ -492,10 +490,8 @@ function basicAuthPlugin(ctx: string, auth: IstioBasicAuthOptions, hosts: string
   const seen = new Set<string>();
   const encoded = creds.map((c, i) => {
     const prop = `basicAuth.credentials[${i}]`;
-    if (typeof c?.username !== 'string' || c.username.length === 0 || /[:\r\n]/.test(c.username)) {
-      fail(ctx, `${prop}.username`, c?.username, 'a non-empty user name without ":" or line breaks');
-    }
-    if (typeof c.password !== 'string' || c.password.length === 0) {
+    checkUsername(ctx, `${prop}.username`, c.username);
+    if (c.password.length === 0) {
       fail(ctx, `${prop}.password`, REDACTED, `a non-empty password for user "${c.username}"`);
     }
     if (seen.has(c.username)) {

@@ -1,9 +1,9 @@
 import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
-import { Construct, IConstruct } from 'constructs';
+import { Construct } from 'constructs';
 import * as security from '../../imports/security.istio.io';
 import * as kserve from '../../imports/serving.kserve.io';
-import { checkBoolean, checkDns1035Label, checkDnsLabel, checkDnsSubdomain, checkInteger, checkList, checkNonEmpty, contextOf, fail, abandon, checkProps } from '../_validate';
+import { checkBoolean, checkDns1035Label, checkDnsLabel, checkDnsSubdomain, checkInteger, checkList, checkNonEmpty, contextOf, fail, abandon, checkProps, checkRequestWithinLimit, claim, isQuantity } from '../_validate';
 
 /**
  * How KServe deploys the model (annotation `serving.kserve.io/deploymentMode`).
@@ -202,16 +202,12 @@ export interface MeshIsolatedInferenceServiceProps {
 
 const CLASS = 'MeshIsolatedInferenceService';
 const STORAGE = /^(gs|s3|pvc|hf|https|http|oci|azure):\/\/\S+$/;
-const QUANTITY = /^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
 const KNATIVE_PROBE_PATHS = ['/metrics', '/healthz', '/ready', '/wait-for-drain'];
 const PRINCIPAL = /^[A-Za-z0-9.-]+\/ns\/([a-z0-9-]+)\/sa\/([a-z0-9.-]+)$/;
 /** Namespaces whose workloads act for many callers (gateways, the activator) or are the platform's own. */
 const SHARED_NAMESPACES = ['istio-ingress', 'istio-system', 'kube-system'];
 /** Namespaces a model is not isolated into: the platform's own. */
 const SYSTEM_NAMESPACES = ['istio-system', 'knative-serving', 'kserve', 'kube-node-lease', 'kube-public', 'kube-system'];
-
-/** Per app (construct tree root): the namespaces a MeshIsolatedInferenceService creates, and by whom. */
-const namespacesCreated = new WeakMap<IConstruct, Map<string, string>>();
 
 /**
  * A KServe InferenceService that only its own namespace (and callers you name) can reach,
@@ -258,6 +254,16 @@ export class MeshIsolatedInferenceService extends Construct {
       const namespace = this.namespace = checkDnsLabel(ctx, 'namespace', ns);
       if (SYSTEM_NAMESPACES.includes(namespace)) {
         fail(ctx, 'namespace', namespace, `a namespace of its own, not one of the platform's (${SYSTEM_NAMESPACES.join(', ')})`);
+      }
+      // KServe names the predictor's host "<name>-predictor-<namespace>" (the default domain
+      // template): a DNS label, so at most 63 characters, or the controller fails to reconcile.
+      const hostLabel = `${name}-predictor-${namespace}`;
+      if (hostLabel.length > 63) {
+        fail(ctx, 'name', name, `a name of at most ${63 - hostLabel.length + name.length} characters in namespace "${namespace}": ` +
+          `KServe derives the host label "${hostLabel}" (${hostLabel.length} characters; a DNS label has at most 63)`);
+      }
+      if (props.runtime !== undefined) {
+        checkDnsSubdomain(ctx, 'runtime', props.runtime);
       }
       checkNonEmpty(ctx, 'modelFormat', props.modelFormat);
       if (!/^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$/.test(props.modelFormat)) {
@@ -323,16 +329,10 @@ export class MeshIsolatedInferenceService extends Construct {
       const resources = resourceSpec(ctx, props.resources);
 
       if (props.createNamespace ?? true) {
-        let created = namespacesCreated.get(this.node.root);
-        if (!created) {
-          created = new Map();
-          namespacesCreated.set(this.node.root, created);
-        }
-        const other = created.get(namespace);
+        const other = claim(this, `namespace ${namespace}`);
         if (other !== undefined) {
           fail(ctx, 'createNamespace', true, `false: ${other} already creates namespace "${namespace}"`);
         }
-        created.set(namespace, this.node.path);
         this.namespaceObject = new k8s.KubeNamespace(this, 'Namespace', {
           metadata: { name: namespace, labels: { 'istio-injection': 'enabled' } },
         });
@@ -400,7 +400,7 @@ function resourceSpec(ctx: string, r: InferenceResources | undefined): kserve.In
   }
   const q = (prop: keyof InferenceResources): string | undefined => {
     const v = r[prop];
-    if (v !== undefined && (typeof v !== 'string' || !QUANTITY.test(v))) {
+    if (v !== undefined && !isQuantity(v as string)) {
       fail(ctx, `resources.${prop}`, v, 'a Kubernetes quantity such as "500m", "2" or "4Gi"');
     }
     return v as string | undefined;
@@ -412,6 +412,8 @@ function resourceSpec(ctx: string, r: InferenceResources | undefined): kserve.In
       map[key] = cls.fromString(v);
     }
   };
+  checkRequestWithinLimit(ctx, 'resources.cpuRequest', q('cpuRequest'), 'resources.cpuLimit', q('cpuLimit'));
+  checkRequestWithinLimit(ctx, 'resources.memoryRequest', q('memoryRequest'), 'resources.memoryLimit', q('memoryLimit'));
   put(requests, 'cpu', q('cpuRequest'), kserve.InferenceServiceSpecPredictorModelResourcesRequests);
   put(limits, 'cpu', q('cpuLimit'), kserve.InferenceServiceSpecPredictorModelResourcesLimits);
   put(requests, 'memory', q('memoryRequest'), kserve.InferenceServiceSpecPredictorModelResourcesRequests);

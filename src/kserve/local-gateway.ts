@@ -3,7 +3,7 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import * as networking from '../../imports/networking.istio.io';
 import * as security from '../../imports/security.istio.io';
-import { checkDnsLabel, checkDnsSubdomain, checkHostname, contextOf, fail, abandon, checkArgs, checkProps } from '../_validate';
+import { checkDnsLabel, checkDnsSubdomain, checkHostname, contextOf, fail, abandon, checkArgs, checkProps, claim } from '../_validate';
 import { checkSelector } from '../istio/_gateway';
 
 /**
@@ -131,6 +131,7 @@ export class KServeLocalGateway extends Construct {
       if (props.credentialName !== undefined) {
         checkDnsSubdomain(ctx, 'credentialName', props.credentialName);
       }
+      claimName(this, ctx, 'name', `Gateway and Service ${namespace}/${name}`, name);
       const port = https ? 8445 : 8082;
       this.gateway = new networking.Gateway(this, 'Resource', {
         metadata: { name, namespace },
@@ -264,6 +265,11 @@ export class MeshWideStrictMtls extends Construct {
       props = checkProps(ctx, 'MeshWideStrictMtls', props);
       const root = checkDnsLabel(ctx, 'rootNamespace', props.rootNamespace ?? 'istio-system');
       const selector = checkSelector(ctx, props.gatewaySelector ?? { istio: 'ingressgateway' });
+      // Both objects have fixed names: a second one in the app would overwrite the first.
+      claimName(this, ctx, 'rootNamespace', `PeerAuthentication ${root}/default`, root);
+      if (props.knativeLocalGateway ?? true) {
+        claimName(this, ctx, 'knativeLocalGateway', 'Gateway knative-serving/knative-local-gateway', true);
+      }
       this.peerAuthentication = new security.PeerAuthentication(this, 'Resource', {
         metadata: { name: 'default', namespace: root },
         spec: { mtls: { mode: security.PeerAuthenticationSpecMtlsMode.STRICT } },
@@ -289,5 +295,13 @@ export class MeshWideStrictMtls extends Construct {
       abandon(this);
       throw e;
     }
+  }
+}
+
+/** Refuses a second object of the same kind, namespace and name in one app. */
+function claimName(construct: Construct, ctx: string, prop: string, object: string, value: unknown): void {
+  const other = claim(construct, object);
+  if (other !== undefined) {
+    fail(ctx, prop, value, `a value that does not write the ${object} that ${other} writes already (one per app)`);
   }
 }

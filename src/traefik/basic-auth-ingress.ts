@@ -1,10 +1,10 @@
-import { ApiObject, Chart, Lazy } from 'cdk8s';
+import { ApiObject, Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import * as traefik from '../../imports/traefik.io';
 import { checkBackend } from '../_backend-checks';
 import { isolateBackend } from '../_backend-isolation';
-import { checkBoolean, checkDnsLabel, checkHostname, checkLabels, contextOf, fail, abandon, checkProps } from '../_validate';
+import { checkBoolean, checkDnsLabel, checkHostname, checkLabels, contextOf, fail, abandon, chartNamespace, checkProps, claimFrontDoor } from '../_validate';
 import { BasicAuthUser } from '../auth/basic-auth-user';
 import { Backend } from '../backend';
 import { ACCEPTED_SET, MODERN_SUITES } from './_cipher-suites';
@@ -201,6 +201,7 @@ export class TraefikBasicAuthIngress extends Construct {
       if (typeof pathPrefix !== 'string' || !PATH_PREFIX.test(pathPrefix)) {
         fail(ctx, 'pathPrefix', pathPrefix, 'a URL path starting with "/", without spaces or backticks');
       }
+      claimFrontDoor(this, ctx, 'host', host, pathPrefix);
       const routeKind = props.routeKind ?? TraefikRouteKind.INGRESS_ROUTE;
       if (!Object.values(TraefikRouteKind).includes(routeKind)) {
         fail(ctx, 'routeKind', routeKind, 'TraefikRouteKind.INGRESS_ROUTE or TraefikRouteKind.INGRESS');
@@ -238,15 +239,12 @@ export class TraefikBasicAuthIngress extends Construct {
       }
       props.users.forEach((u, i) => this.addUserAt(u, `users[${i}]`));
 
-      const namespace = Chart.of(this).namespace;
+      const namespace = chartNamespace(ctx, this,
+        'Traefik routes to Services of the route\'s namespace, and names middlewares as <namespace>-<name>@kubernetescrd');
       const backend = props.backend;
       if (backend.namespace !== undefined && backend.namespace !== namespace) {
         fail(ctx, 'backend', `${backend.namespace}/${backend.serviceName}`,
-          `a Service in the route's namespace ${namespace === undefined ? '(the chart has none)' : `"${namespace}"`}: Traefik routes to Services of their own namespace`);
-      }
-      if (routeKind === TraefikRouteKind.INGRESS && namespace === undefined) {
-        fail(ctx, 'namespace', undefined,
-          'a namespace on the chart (new Chart(app, id, { namespace })): Ingress annotations name Traefik middlewares as <namespace>-<name>@kubernetescrd');
+          `a Service in the route's namespace "${namespace}": Traefik routes to Services of their own namespace`);
       }
 
       this.secret = new k8s.KubeSecret(this, 'Users', {

@@ -244,7 +244,7 @@ describe('options', () => {
 
 describe('bad input', () => {
   const cases: [string, Partial<EnvoyJwtProxyProps>, string | RegExp][] = [
-    ['fails an empty issuer', { jwt: { issuer: '', jwks } }, 'EnvoyJwtProxy test/proxy: invalid jwt.issuer "": expected a non-empty string'],
+    ['fails an empty issuer', { jwt: { issuer: '', jwks } }, 'EnvoyJwtProxy test/proxy: invalid jwt.issuer "": expected an issuer such as'],
     ['fails no audiences', { jwt: { issuer: ISSUER, jwks } }, /invalid jwt.audiences undefined: expected the audiences \(aud claim\) tokens must be for: .* \(jwt.acceptAnyAudience: true to accept any audience\)/],
     ['fails audiences with acceptAnyAudience', { jwt: { issuer: ISSUER, jwks, audiences: ['a'], acceptAnyAudience: true } }, 'invalid jwt.acceptAnyAudience true: expected false (or unset) with jwt.audiences'],
     ['fails allowDirectBackendAccess given as a string', { allowDirectBackendAccess: 'false' as any }, 'invalid allowDirectBackendAccess "false": expected true or false'],

@@ -654,7 +654,8 @@ export function quantityValue(value: string): number {
  * A request must not exceed its limit: Kubernetes refuses such a Pod ("must be less than or
  * equal to ... limit"), so the manifest would apply but no Pod would start.
  */
-export function checkRequestWithinLimit(ctx: Context, requestProp: string, request: string | undefined, limitProp: string, limit: string | undefined): void {
+export function checkRequestWithinLimit(ctx: Context,
+  requestProp: string, request: string | undefined, limitProp: string, limit: string | undefined): void {
   if (request !== undefined && limit !== undefined && quantityValue(request) > quantityValue(limit)) {
     fail(ctx, requestProp, request, `at most ${limitProp} (${JSON.stringify(limit)}): Kubernetes refuses a Pod whose request exceeds its limit`);
   }

@@ -232,17 +232,14 @@ function checkEnvoyImage(ctx: string, image: string): string {
 
 /** Requests within limits (Kubernetes refuses a Pod whose request exceeds its limit). */
 function checkContainerResources(ctx: string, resources: kplus.ContainerResources): void {
-  const pairs: [string, { request?: { amount?: string; asString?: () => string }; limit?: { amount?: string; asString?: () => string } } | undefined][] = [
-    ['cpu', resources.cpu as any],
-    ['memory', resources.memory as any],
-    ['ephemeralStorage', resources.ephemeralStorage as any],
-  ];
-  for (const [name, pair] of pairs) {
-    if (pair === undefined) {
-      continue;
+  // cdk8s-plus quantities: Cpu has `amount`, Size has `asString()`.
+  const text = (q: any): string | undefined =>
+    (q === undefined ? undefined : typeof q.amount === 'string' ? q.amount : typeof q.asString === 'function' ? q.asString() : undefined);
+  for (const name of ['cpu', 'memory', 'ephemeralStorage'] as const) {
+    const pair: any = resources[name];
+    if (pair !== undefined && pair !== null) {
+      checkRequestWithinLimit(ctx, `resources.${name}.request`, text(pair.request), `resources.${name}.limit`, text(pair.limit));
     }
-    const text = (q: any): string | undefined => (q === undefined ? undefined : typeof q.amount === 'string' ? q.amount : typeof q.asString === 'function' ? q.asString() : undefined);
-    checkRequestWithinLimit(ctx, `resources.${name}.request`, text(pair.request), `resources.${name}.limit`, text(pair.limit));
   }
 }
 

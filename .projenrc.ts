@@ -33,6 +33,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     // Envoy's v3 protos (deps/envoy-api) and a protobuf loader, to check generated Envoy configs
     '@grpc/grpc-js-xds@^1.14.1',
     'protobufjs@^7.5.0',
+    // property-based tests: random valid and invalid props, seeded so a failure reproduces
+    'fast-check@^4.11.0',
   ],
 
   // This repository is not hosted on GitHub Actions; CI is `.ci/run`.

@@ -301,10 +301,12 @@ let assembly: { readonly [fqn: string]: TypeSpec } | undefined;
 function types(): { readonly [fqn: string]: TypeSpec } {
   if (assembly === undefined) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { readFileSync } = require('fs');
+    const { existsSync, readFileSync } = require('fs');
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const path = require('path');
-    const file = path.join(__dirname, '..', '.jsii');
+    // The assembly is at the package root: `src/..` when run from source, `lib/src/../..` compiled.
+    const candidates = [path.join(__dirname, '..', '.jsii'), path.join(__dirname, '..', '..', '.jsii')];
+    const file = candidates.find(f => existsSync(f)) ?? candidates[0];
     try {
       assembly = JSON.parse(readFileSync(file, 'utf8')).types;
     } catch (e) {

@@ -3,7 +3,7 @@ import { IstioExternalAuthorization, IstioExternalAuthorizationProps } from '../
 import { policyRuleMatches } from '../attack/istio';
 import { envoyConfigErrors } from '../envoy/protos';
 import { expectValidManifests } from '../schema';
-import { docsOf, newChart, oneOf, synthInFreshProcess } from '../util';
+import { docsOf, newChart, oneOf, SECOND_LOCALE, synthInFreshProcess } from '../util';
 
 const MODEL_HOST = 'sklearn-iris.kserve-test.example.com';
 const provider = {
@@ -164,10 +164,10 @@ describe('options', () => {
     expectValidManifests(docs);
   });
 
-  test('the same props give the same YAML in two fresh processes', () => {
+  test('the same props give the same YAML in two fresh processes, under two locales', () => {
     const a = synthInFreshProcess('external-authorization');
     expect(a).toContain('action: CUSTOM');
-    expect(synthInFreshProcess('external-authorization')).toBe(a);
+    expect(synthInFreshProcess('external-authorization', SECOND_LOCALE)).toBe(a);
   }, 60_000);
 });
 

@@ -5,7 +5,7 @@ import {
   TraefikTls, TraefikTlsVersion,
 } from '../../src';
 import { expectValidManifests } from '../schema';
-import { docsOf, newChart, oneOf, synthInFreshProcess } from '../util';
+import { docsOf, newChart, oneOf, SECOND_LOCALE, synthInFreshProcess } from '../util';
 
 const HOST = 'scoring.example.com';
 const user1 = BasicAuthUser.fromPassword('user1', 'password1', { cost: 4 });
@@ -212,9 +212,9 @@ describe('options', () => {
     expect(route.spec.routes[0].services).toEqual([{ name: oneOf(docs, 'Service').metadata.name, port: 8000 }]);
   });
 
-  test('the same props give the same YAML in two fresh processes', () => {
+  test('the same props give the same YAML in two fresh processes, under two locales', () => {
     const a = synthInFreshProcess('traefik');
-    const b = synthInFreshProcess('traefik');
+    const b = synthInFreshProcess('traefik', SECOND_LOCALE);
     expect(a.length).toBeGreaterThan(1000);
     expect(a).toBe(b);
   }, 60_000);

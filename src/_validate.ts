@@ -46,11 +46,14 @@ export function show(value: unknown): string {
     return typeof described === 'string' ? described : `<${value.constructor?.name ?? 'object'}>`;
   }
   try {
-    return scrub(JSON.stringify(value));
+    return scrub(JSON.stringify(value, (key, v) => (SECRET_KEY.test(key) && v !== undefined ? '<redacted>' : v)));
   } catch {
     return '<unprintable>';
   }
 }
+
+/** Keys of objects whose values a message never shows. */
+const SECRET_KEY = /pass|secret|token|credential|private|salt|^(d|p|q|dp|dq|qi|k|oth)$/i;
 
 /** Hides what a message must never hold: URL userinfo and PEM private keys. */
 function scrub(text: string): string {
@@ -145,6 +148,14 @@ export function checkHostnames(ctx: Context, prop: string, values: string[], opt
     seen.add(h);
   });
   return [...values];
+}
+
+/** A Service port name (IANA_SVC_NAME): at most 15 lowercase letters, digits or '-', at least one letter, no '--'. */
+export function checkPortName(ctx: Context, prop: string, value: string): string {
+  if (typeof value !== 'string' || value.length > 15 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value) || !/[a-z]/.test(value) || value.includes('--')) {
+    fail(ctx, prop, value, 'a port name of at most 15 lowercase letters, digits or "-", with at least one letter and no "--" (such as "grpc")');
+  }
+  return value;
 }
 
 /** A TCP/UDP port number: an integer from 1 to 65535. */
@@ -330,8 +341,17 @@ function typeOf(fqn: string): TypeSpec {
   return t;
 }
 
-/** A value as a message may show it when its shape is wrong: no secret, no internal field. */
-function shape(value: unknown, secret: boolean): Shown {
+/**
+ * A value as a message may show it when its shape is wrong: no secret, no internal field, and
+ * a string only where a plain value was expected (a string given for a credentials object or
+ * a user may well be "user:password").
+ */
+function shape(value: unknown, secret: boolean, ref?: TypeRef): Shown {
+  const stringExpected = ref === undefined || ref.primitive !== undefined || ref.collection?.elementtype.primitive !== undefined
+    || (ref.fqn !== undefined && ref.fqn.startsWith(OWN) && typeOf(ref.fqn).kind === 'enum');
+  if (typeof value === 'string' && !stringExpected && !secret) {
+    return new Shown(`<a string of ${value.length} characters>`);
+  }
   if (value === null) {
     return new Shown('null');
   }
@@ -407,7 +427,7 @@ function structProps(t: TypeSpec): Member[] {
  * (jsii treats `null` and `undefined` alike). Lists and records are copied.
  */
 function conform(ctx: Context, prop: string, value: unknown, ref: TypeRef, secret: boolean): any {
-  const wrong = (): never => fail(ctx, prop, shape(value, secret), describe(ref));
+  const wrong = (): never => fail(ctx, prop, shape(value, secret, ref), describe(ref));
   if (ref.primitive !== undefined) {
     switch (ref.primitive) {
       case 'string':
@@ -450,8 +470,9 @@ function conform(ctx: Context, prop: string, value: unknown, ref: TypeRef, secre
   }
   const t = typeOf(fqn);
   if (t.kind === 'enum') {
-    const values = Object.values(exported(t.name) ?? {});
-    return values.includes(value) ? value : wrong();
+    // The declared members only: entries added to the exported object at run time do not count.
+    const e = exported(t.name) ?? {};
+    return (t.members ?? []).some(m => e[m.name] === value) ? value : wrong();
   }
   if (t.kind === 'class') {
     const cls = exported(t.name);

@@ -1,5 +1,5 @@
 import * as kplus from 'cdk8s-plus-27';
-import { checkArgs, checkDns1035Label, checkDnsLabel, checkNonEmpty, checkPort, fail } from './_validate';
+import { checkArgs, checkDns1035Label, checkPortName, checkDnsLabel, checkNonEmpty, checkPort, fail } from './_validate';
 
 /**
  * Options for `Backend.fromService`.
@@ -104,7 +104,7 @@ export class Backend {
       checkDnsLabel(ctx, 'options.namespace', options.namespace);
     }
     if (options.portName !== undefined) {
-      checkDnsLabel(ctx, 'options.portName', options.portName);
+      checkPortName(ctx, 'options.portName', options.portName);
     }
     if (options.appProtocol !== undefined) {
       checkNonEmpty(ctx, 'options.appProtocol', options.appProtocol);

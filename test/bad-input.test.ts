@@ -7,7 +7,7 @@ import { App, Chart, Duration, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
   AwsNlbTls, Backend, BasicAuthUser, EnvoyJwtProxy, GatewayApiGrpcIngress, GatewayApiTls, IstioExternalAuthorization, IstioGrpcIngress,
-  IstioTls, JsonWebKeySet, KServeLocalGateway, MeshIsolatedInferenceService, MeshWideStrictMtls, TraefikBasicAuthIngress, TraefikCipherSuites,
+  IstioTls, JsonWebKeySet, KServeDeploymentMode, KServeLocalGateway, MeshIsolatedInferenceService, MeshWideStrictMtls, TraefikBasicAuthIngress, TraefikCipherSuites,
   TraefikTls,
 } from '../src';
 import { FIXED_PUBLIC_KEY_PEM } from './fixtures/public-key';
@@ -153,11 +153,42 @@ describe('accepted though wrong', () => {
   });
 
   test('fails a name whose KServe host label passes 63 characters, and accepts the longest that fits', () => {
-    const ns = 'models';
+    const ns = 'models-of-the-fraud-detection-team';
+    const standard = { ...KSERVE, deploymentMode: KServeDeploymentMode.STANDARD };
     const fits = 'a'.repeat(63 - '-predictor-'.length - ns.length);
-    new MeshIsolatedInferenceService(chart(ns), fits, KSERVE);
-    const e = expectRefused(() => new MeshIsolatedInferenceService(chart(ns), `${fits}b`, KSERVE), 'MeshIsolatedInferenceService ', 'name');
-    expect(e.message).toContain(`at most ${fits.length} characters`);
+    new MeshIsolatedInferenceService(chart(ns), fits, standard);
+    const e = expectRefused(() => new MeshIsolatedInferenceService(chart(ns), `${fits}b`, standard), 'MeshIsolatedInferenceService ', 'name');
+    expect(e.message).toContain(`at most ${fits.length} characters in namespace`);
+  });
+
+  test('fails a name whose first Knative revision name passes 63 characters', () => {
+    const fits = 'a'.repeat(63 - '-predictor-00001'.length);
+    new MeshIsolatedInferenceService(chart('ml'), fits, KSERVE);
+    const e = expectRefused(() => new MeshIsolatedInferenceService(chart('ml'), `${fits}b`, KSERVE), 'MeshIsolatedInferenceService ', 'name');
+    expect(e.message).toContain(`at most ${fits.length} characters in Knative mode`);
+  });
+
+  test('fails the same InferenceService twice in one namespace, a zero limit, and a CPU or memory amount that is no cdk8s-plus quantity', () => {
+    const app = Testing.app();
+    new MeshIsolatedInferenceService(chart('ml', app), 'iris', { ...KSERVE, createNamespace: false });
+    expectRefused(() => new MeshIsolatedInferenceService(chart('ml', app), 'iris', { ...KSERVE, createNamespace: false }), 'MeshIsolatedInferenceService ', 'name');
+    expectRefused(() => new MeshIsolatedInferenceService(chart(), 'iris', { ...KSERVE, resources: { cpuLimit: '0' } }),
+      'MeshIsolatedInferenceService ', 'resources.cpuLimit');
+    expectRefused(() => new EnvoyJwtProxy(chart(), 'p', { ...ENVOY, resources: { memory: { limit: '512Mi' as any } } }), 'EnvoyJwtProxy ', 'resources.memory.limit');
+  });
+
+  test('fails two external authorizers on the same gateway pods, a duplicate ARN, a port name Kubernetes refuses and a JWK not for verifying', () => {
+    const app = Testing.app();
+    const provider = { name: 'authz', service: 'authz.auth.svc.cluster.local', port: 9000 };
+    new IstioExternalAuthorization(chart(null, app), 'a', { provider });
+    expectRefused(() => new IstioExternalAuthorization(chart(null, app), 'a', { provider }), 'IstioExternalAuthorization ', 'gatewaySelector');
+    expectRefused(() => AwsNlbTls.annotations({ certificateArns: [ARN, ARN] }), 'AwsNlbTls.annotations', 'options.certificateArns[1]');
+    for (const name of ['grpc-inference-api', '8500', 'grpc--a']) {
+      expectRefused(() => Backend.fromName('svc', 80, { portName: name }), 'Backend.fromName', 'options.portName');
+    }
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const jwk: any = publicKey.export({ format: 'jwk' });
+    expectRefused(() => JsonWebKeySet.fromJson(JSON.stringify({ keys: [{ ...jwk, key_ops: ['encrypt'] }] })), 'JsonWebKeySet.fromJson', 'keys[0].key_ops');
   });
 
   test.each([
@@ -268,6 +299,24 @@ describe('accepted though wrong', () => {
 });
 
 describe('secrets are never echoed', () => {
+  test('fails a pasted "user:password" given for a credentials object or a user, without showing it', () => {
+    for (const fn of [
+      () => istio(chart(), { ...ISTIO, jwt: undefined, acknowledgeGatewayWideJwt: undefined, basicAuth: `alice:${SECRET}` }),
+      () => istio(chart(), { ...ISTIO, jwt: undefined, acknowledgeGatewayWideJwt: undefined, basicAuth: { credentials: `alice:${SECRET}` } }),
+      () => new TraefikBasicAuthIngress(chart(), 't', { ...TRAEFIK, users: [`alice:${SECRET}` as any] }),
+      () => new TraefikBasicAuthIngress(chart(), 't', TRAEFIK).addUser({ username: 'alice', password: SECRET } as any),
+    ]) {
+      let message = '';
+      try {
+        fn();
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      expect(message).toContain(': invalid ');
+      expect(message).not.toContain(SECRET);
+    }
+  });
+
   test('fails a pasted "user:password" as a username without showing the password', () => {
     for (const fn of [
       () => BasicAuthUser.fromPassword(`alice:${SECRET}`, 'pw'),

@@ -264,6 +264,9 @@ export class JsonWebKeySet {
     if (jwk.use !== undefined && jwk.use !== 'sig') {
       fail(ctx, `${prop}.use`, jwk.use, '"sig"');
     }
+    if (jwk.key_ops !== undefined && (!Array.isArray(jwk.key_ops) || !jwk.key_ops.includes('verify'))) {
+      fail(ctx, `${prop}.key_ops`, jwk.key_ops, 'a list that includes "verify" (or no key_ops): the key verifies signatures');
+    }
     const kid = jwk.kid ?? thumbprint(pub);
     if (typeof kid !== 'string' || !/^[\x21-\x7e]+$/.test(kid)) {
       fail(ctx, `${prop}.kid`, kid, 'a non-empty key ID of printable ASCII without spaces');

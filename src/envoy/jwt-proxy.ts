@@ -232,14 +232,21 @@ function checkEnvoyImage(ctx: string, image: string): string {
 
 /** Requests within limits (Kubernetes refuses a Pod whose request exceeds its limit). */
 function checkContainerResources(ctx: string, resources: kplus.ContainerResources): void {
-  // cdk8s-plus quantities: Cpu has `amount`, Size has `asString()`.
-  const text = (q: any): string | undefined =>
-    (q === undefined ? undefined : typeof q.amount === 'string' ? q.amount : typeof q.asString === 'function' ? q.asString() : undefined);
-  for (const name of ['cpu', 'memory', 'ephemeralStorage'] as const) {
-    const pair: any = resources[name];
-    if (pair !== undefined && pair !== null) {
-      checkRequestWithinLimit(ctx, `resources.${name}.request`, text(pair.request), `resources.${name}.limit`, text(pair.limit));
+  const pairs = [['cpu', resources.cpu, kplus.Cpu, 'kplus.Cpu.millis(500)'], ['memory', resources.memory, Size, 'Size.mebibytes(512)'],
+    ['ephemeralStorage', resources.ephemeralStorage, Size, 'Size.gibibytes(1)']] as const;
+  for (const [name, pair, type, example] of pairs) {
+    if (pair === undefined || pair === null) {
+      continue;
     }
+    const amounts: { [end: string]: string | undefined } = {};
+    for (const end of ['request', 'limit'] as const) {
+      const q: unknown = (pair as any)[end];
+      if (q !== undefined && !(q instanceof type)) {
+        fail(ctx, `resources.${name}.${end}`, q, `a ${type.name}, such as ${example}`);
+      }
+      amounts[end] = q instanceof kplus.Cpu ? q.amount : q instanceof Size ? q.asString() : undefined;
+    }
+    checkRequestWithinLimit(ctx, `resources.${name}.request`, amounts.request, `resources.${name}.limit`, amounts.limit);
   }
 }
 

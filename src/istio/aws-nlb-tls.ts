@@ -99,6 +99,9 @@ export class AwsNlbTls {
       fail(CTX, 'options.certificateArns', arns, 'at least one ACM certificate ARN');
     }
     arns.forEach((arn, i) => {
+      if (arns.indexOf(arn) !== i) {
+        fail(CTX, `options.certificateArns[${i}]`, arn, 'each certificate once (it is listed twice)');
+      }
       if (!ARN.test(arn)) {
         fail(CTX, `options.certificateArns[${i}]`, arn, 'an ACM certificate ARN such as "arn:aws:acm:us-east-1:123456789012:certificate/<uuid>"');
       }

@@ -1,7 +1,7 @@
 import { ApiObject, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as security from '../../imports/security.istio.io';
-import { checkBoolean, checkDnsLabel, checkDuration, checkHostnames, checkInteger, checkNonEmpty, checkPort, contextOf, fail, protoDuration, abandon, checkProps } from '../_validate';
+import { checkBoolean, checkDnsLabel, checkDuration, checkHostnames, checkInteger, checkNonEmpty, checkPort, contextOf, fail, protoDuration, abandon, checkProps, claim } from '../_validate';
 import { checkSelector } from './_gateway';
 import { authorityRegex, checkGatewayWideJwtAcknowledged, hostsWithPorts, jwtRule, requireJwt } from './_jwt';
 import { IstioJwtOptions } from './jwt-options';
@@ -227,6 +227,12 @@ export class IstioExternalAuthorization extends Construct {
       const provider = providerEntry(ctx, props.provider);
       const selector = checkSelector(ctx, props.gatewaySelector ?? { istio: 'ingressgateway' });
       const namespace = checkDnsLabel(ctx, 'gatewayNamespace', props.gatewayNamespace ?? 'istio-system');
+      // Istio applies one CUSTOM provider per workload: a second one on the same pods conflicts.
+      const pods = `${namespace}/${Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',')}`;
+      const holder = claim(this, `CUSTOM authorization ${pods}`);
+      if (holder !== undefined) {
+        fail(ctx, 'gatewaySelector', selector, `gateway pods other than ${pods}: ${holder} sends them to an external authorizer already (Istio applies one CUSTOM provider per workload)`);
+      }
       const ex = props.exempt;
 
       let rules: security.AuthorizationPolicySpecRules[] = [{}];

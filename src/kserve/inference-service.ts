@@ -3,7 +3,7 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import * as security from '../../imports/security.istio.io';
 import * as kserve from '../../imports/serving.kserve.io';
-import { checkBoolean, checkDns1035Label, checkDnsLabel, checkDnsSubdomain, checkInteger, checkList, checkNonEmpty, contextOf, fail, abandon, checkProps, checkRequestWithinLimit, claim, isQuantity } from '../_validate';
+import { checkBoolean, checkDns1035Label, checkDnsLabel, checkDnsSubdomain, checkInteger, checkList, checkNonEmpty, contextOf, fail, abandon, checkProps, checkRequestWithinLimit, claim, isQuantity, quantityValue } from '../_validate';
 
 /**
  * How KServe deploys the model (annotation `serving.kserve.io/deploymentMode`).
@@ -265,6 +265,10 @@ export class MeshIsolatedInferenceService extends Construct {
       if (props.runtime !== undefined) {
         checkDnsSubdomain(ctx, 'runtime', props.runtime);
       }
+      const isvc = claim(this, `InferenceService ${namespace}/${name}`);
+      if (isvc !== undefined) {
+        fail(ctx, 'name', name, `a name not used in namespace "${namespace}": ${isvc} writes that InferenceService`);
+      }
       checkNonEmpty(ctx, 'modelFormat', props.modelFormat);
       if (!/^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$/.test(props.modelFormat)) {
         fail(ctx, 'modelFormat', props.modelFormat, 'a model format name such as "sklearn"');
@@ -280,6 +284,13 @@ export class MeshIsolatedInferenceService extends Construct {
         fail(ctx, 'deploymentMode', mode, 'KServeDeploymentMode.KNATIVE or KServeDeploymentMode.STANDARD');
       }
       const knative = mode === KServeDeploymentMode.KNATIVE;
+      // Knative names the revisions "<name>-predictor-00001" and labels their pods with that
+      // name: a label value has at most 63 characters.
+      const revision = `${name}-predictor-00001`;
+      if (knative && revision.length > 63) {
+        fail(ctx, 'name', name, `a name of at most ${63 - revision.length + name.length} characters in Knative mode: ` +
+          `Knative names the first revision "${revision}" (${revision.length} characters) and uses it as a label value (at most 63)`);
+      }
       const minReplicas = checkInteger(ctx, 'minReplicas', props.minReplicas ?? 1, 0, 10000);
       const maxReplicas = props.maxReplicas === undefined ? undefined : checkInteger(ctx, 'maxReplicas', props.maxReplicas, 1, 10000);
       if (maxReplicas !== undefined && minReplicas > maxReplicas) {
@@ -400,8 +411,8 @@ function resourceSpec(ctx: string, r: InferenceResources | undefined): kserve.In
   }
   const q = (prop: keyof InferenceResources): string | undefined => {
     const v = r[prop];
-    if (v !== undefined && !isQuantity(v as string)) {
-      fail(ctx, `resources.${prop}`, v, 'a Kubernetes quantity such as "500m", "2" or "4Gi"');
+    if (v !== undefined && (!isQuantity(v as string) || quantityValue(v as string) <= 0)) {
+      fail(ctx, `resources.${prop}`, v, 'a positive Kubernetes quantity such as "500m", "2" or "4Gi"');
     }
     return v as string | undefined;
   };

@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import * as traefik from '../../imports/traefik.io';
 import { checkBackend } from '../_backend-checks';
 import { isolateBackend } from '../_backend-isolation';
-import { checkBoolean, checkDnsLabel, checkHostname, checkLabels, contextOf, fail, abandon, chartNamespace, checkProps, claimFrontDoor } from '../_validate';
+import { checkBoolean, checkDnsLabel, checkHostname, checkLabels, contextOf, fail, abandon, chartNamespace, checkArgs, checkProps, claimFrontDoor } from '../_validate';
 import { BasicAuthUser } from '../auth/basic-auth-user';
 import { Backend } from '../backend';
 import { ACCEPTED_SET, MODERN_SUITES } from './_cipher-suites';
@@ -365,6 +365,7 @@ export class TraefikBasicAuthIngress extends Construct {
    * @param user the user; its name must be new and its hash of the same algorithm as the others
    */
   public addUser(user: BasicAuthUser): void {
+    [user] = checkArgs(this.ctx, CLASS, 'addUser', [user]);
     this.addUserAt(user, 'addUser(user)');
   }
 

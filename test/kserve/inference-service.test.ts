@@ -167,7 +167,7 @@ describe('bad input', () => {
     ['fails istio-system as an allowed namespace', { allowedNamespaces: ['istio-system'] }, /invalid allowedNamespaces\[0\] "istio-system": expected a namespace of callers of the model/],
     ['fails allowed namespaces given as one string', { allowedNamespaces: 'team-a' as any }, 'invalid allowedNamespaces "team-a": expected a list'],
     ['fails isolating the model into a platform namespace', { namespace: 'kube-system' }, /invalid namespace "kube-system": expected a namespace of its own/],
-    ['fails a bad quantity', { resources: { memoryLimit: '4 GB' } }, 'invalid resources.memoryLimit "4 GB": expected a Kubernetes quantity'],
+    ['fails a bad quantity', { resources: { memoryLimit: '4 GB' } }, 'invalid resources.memoryLimit "4 GB": expected a positive Kubernetes quantity'],
     ['fails a GPU resource without GPUs', { resources: { gpuResource: 'amd.com/gpu' } }, 'invalid resources.gpuResource "amd.com/gpu"'],
   ];
   test.each(cases)('%s', (_name, props, message) => {

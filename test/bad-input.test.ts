@@ -7,8 +7,8 @@ import { App, Chart, Duration, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
   AwsNlbTls, Backend, BasicAuthUser, EnvoyJwtProxy, GatewayApiGrpcIngress, GatewayApiTls, IstioExternalAuthorization, IstioGrpcIngress,
-  IstioTls, JsonWebKeySet, KServeDeploymentMode, KServeLocalGateway, MeshIsolatedInferenceService, MeshWideStrictMtls, TraefikBasicAuthIngress, TraefikCipherSuites,
-  TraefikTls,
+  IstioTls, JsonWebKeySet, KServeDeploymentMode, KServeLocalGateway, MeshIsolatedInferenceService, MeshWideStrictMtls,
+  TraefikBasicAuthIngress, TraefikCipherSuites, TraefikTls,
 } from '../src';
 import { FIXED_PUBLIC_KEY_PEM } from './fixtures/public-key';
 import { runInFreshProcess, SECOND_LOCALE } from './util';

@@ -624,7 +624,8 @@ function isLocalOrMetadataHost(host: string): boolean {
 export function checkFetchUrl(ctx: Context, prop: string, value: string, example: string): URL {
   let url: URL | undefined;
   try {
-    url = new URL(value);
+    // URL() drops surrounding spaces; the proxy would not.
+    url = /\s/.test(value) ? undefined : new URL(value);
   } catch {
     url = undefined;
   }

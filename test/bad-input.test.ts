@@ -3,7 +3,7 @@
 // and no message holds a secret or an internal field.
 import { generateKeyPairSync } from 'crypto';
 import * as path from 'path';
-import { App, Chart, Duration, Testing } from 'cdk8s';
+import { App, Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
   AwsNlbTls, Backend, BasicAuthUser, EnvoyJwtProxy, GatewayApiGrpcIngress, GatewayApiTls, IstioExternalAuthorization, IstioGrpcIngress,
@@ -237,6 +237,20 @@ describe('accepted though wrong', () => {
   ])('fails a jwksUri the proxy would fetch from its own node: %s', uri => {
     expectRefused(() => istio(chart(), { ...ISTIO, jwt: { ...JWT, jwksUri: uri } }), 'IstioGrpcIngress ', 'jwt.jwksUri');
     expectRefused(() => new EnvoyJwtProxy(chart(), 'p', { ...ENVOY, jwt: { issuer: JWT.issuer, jwksUri: uri, audiences: ['api'] } }), 'EnvoyJwtProxy ', 'jwt.jwksUri');
+  });
+
+  test('fails a jwksUri with a space around it (URL() would drop it, the proxy would not)', () => {
+    expectRefused(() => istio(chart(), { ...ISTIO, jwt: { ...JWT, jwksUri: ` ${JWT.jwksUri}` } }), 'IstioGrpcIngress ', 'jwt.jwksUri');
+  });
+
+  test('fails an Envoy memory limit too small for Envoy itself', () => {
+    expectRefused(() => new EnvoyJwtProxy(chart(), 'p', { ...ENVOY, resources: { memory: { limit: Size.mebibytes(16) } } }), 'EnvoyJwtProxy ', 'resources.memory.limit');
+  });
+
+  test('fails a user object not made by the factories, whose "hash" is a plaintext password, without showing it', () => {
+    const forged = Object.assign(Object.create(BasicAuthUser.prototype), { username: 'alice', hash: SECRET, algorithm: USER.algorithm });
+    const e = expectRefused(() => new TraefikBasicAuthIngress(chart(), 't', { ...TRAEFIK, users: [forged] }), 'TraefikBasicAuthIngress ', 'users[0]');
+    expect(e.message).not.toContain(SECRET);
   });
 
   test('a jwksUri to a cluster Service or a private address is fine', () => {

@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { checkBackend } from '../_backend-checks';
 import { isolateBackend } from '../_backend-isolation';
-import { checkBoolean, checkDnsSubdomain, checkDuration, checkInteger, checkPort, contextOf, fail, abandon, chartNamespace, checkProps, checkRequestWithinLimit } from '../_validate';
+import { checkBoolean, checkDnsSubdomain, checkDuration, checkInteger, checkPort, contextOf, fail, abandon, chartNamespace, checkProps, checkRequestWithinLimit, quantityValue } from '../_validate';
 import { checkJwtIssuer } from '../auth/_jwt-issuer';
 import { JsonWebKeySet } from '../auth/jwks';
 import { Backend } from '../backend';
@@ -247,8 +247,15 @@ function checkContainerResources(ctx: string, resources: kplus.ContainerResource
       amounts[end] = q instanceof kplus.Cpu ? q.amount : q instanceof Size ? q.asString() : undefined;
     }
     checkRequestWithinLimit(ctx, `resources.${name}.request`, amounts.request, `resources.${name}.limit`, amounts.limit);
+    if (name === 'memory' && amounts.limit !== undefined && quantityValue(amounts.limit) < MIN_MEMORY_LIMIT) {
+      fail(ctx, 'resources.memory.limit', amounts.limit,
+        'at least 64Mi: Envoy starts with tens of MiB, and the overload manager (which keeps the heap below the limit) would refuse every request');
+    }
   }
 }
+
+/** The smallest memory limit accepted for the proxy. */
+const MIN_MEMORY_LIMIT = 64 * 2 ** 20;
 
 const IMAGE = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
 const DEFAULT_CORS_HEADERS = [

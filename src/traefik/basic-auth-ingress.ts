@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import * as traefik from '../../imports/traefik.io';
 import { checkBackend } from '../_backend-checks';
 import { isolateBackend } from '../_backend-isolation';
-import { checkBoolean, checkDnsLabel, checkHostname, checkLabels, contextOf, fail, abandon, chartNamespace, checkArgs, checkProps, claimFrontDoor } from '../_validate';
+import { checkBoolean, checkDnsLabel, checkHostname, checkLabels, contextOf, fail, abandon, chartNamespace, checkArgs, REDACTED, checkProps, claimFrontDoor } from '../_validate';
 import { BasicAuthUser } from '../auth/basic-auth-user';
 import { Backend } from '../backend';
 import { ACCEPTED_SET, MODERN_SUITES } from './_cipher-suites';
@@ -382,6 +382,13 @@ export class TraefikBasicAuthIngress extends Construct {
   private addUserAt(user: BasicAuthUser, prop: string): void {
     if (!(user instanceof BasicAuthUser)) {
       fail(this.ctx, prop, user, 'a BasicAuthUser from BasicAuthUser.fromPassword or BasicAuthUser.fromHash');
+    }
+    // The hash goes into the Secret as is: it must be one (an object made some other way
+    // could carry a plaintext password).
+    try {
+      BasicAuthUser.fromHash(user.username, user.hash);
+    } catch {
+      fail(this.ctx, prop, REDACTED, 'a BasicAuthUser from BasicAuthUser.fromPassword or BasicAuthUser.fromHash, with a valid user name and hash');
     }
     if (this.users.has(user.username)) {
       fail(this.ctx, prop, user.username, 'a username not used by another user of this ingress');

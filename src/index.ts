@@ -11,4 +11,6 @@ export * from './istio/external-authorization';
 export * from './kserve/inference-service';
 export * from './kserve/local-gateway';
 export * from './envoy/jwt-proxy';
+export * from './gateway-api/implementation';
 export * from './gateway-api/grpc-ingress';
+export * from './gateway-api/http-ingress';

@@ -1,11 +1,11 @@
-import { ApiObject } from 'cdk8s';
+import { ApiObject, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
-import * as gwapi from '../../imports/gateway.networking.k8s.io';
+import { buildFrontDoor } from './_front-door';
+import { GatewayImplementation } from './implementation';
 import { checkGrpcBackend } from '../_backend-checks';
-import { isolateBackend } from '../_backend-isolation';
-import { byCodeUnits, checkBoolean, checkDnsLabel, checkDnsSubdomain, checkHostnames, contextOf, fail, abandon, chartNamespace, checkArgs, checkProps, claimFrontDoor } from '../_validate';
+import { abandon, checkArgs, checkDnsSubdomain, checkHostnames, checkProps, contextOf, fail } from '../_validate';
 import { Backend } from '../backend';
-import { checkGatewayWideJwtAcknowledged, EXPIRY_HEADER, gatewayAndBackendRules, jwtRule, requireJwt } from '../istio/_jwt';
+import { ExternalAuthorizationProvider } from '../istio/external-authorization';
 import { IstioJwtOptions } from '../istio/jwt-options';
 
 /**
@@ -50,13 +50,14 @@ export class GatewayApiTls {
 }
 
 /**
- * Props of `GatewayApiGrpcIngress`.
+ * The props the Gateway API front doors share: hosts, backend, the Gateway, its implementation,
+ * and the authentication.
  */
-export interface GatewayApiGrpcIngressProps {
+export interface GatewayApiFrontDoorProps {
   /** Host names clients use (`ml.example.com`, or a wildcard such as `*.example.com`). */
   readonly hosts: string[];
 
-  /** The gRPC Service and port, in the chart's namespace. Name the port `grpc` or `grpc-*`. */
+  /** The Service and port, in the chart's namespace. */
   readonly backend: Backend;
 
   /**
@@ -69,25 +70,26 @@ export interface GatewayApiGrpcIngressProps {
 
   /**
    * Attach to an existing Gateway, as `namespace/name`, on its listener `listenerName`. The
-   * Gateway must allow routes from this namespace.
+   * Gateway must allow routes from this namespace. A gRPC and a REST front door share one
+   * Gateway when the second names the first's `gatewayRef`.
    *
    * @default - a Gateway is created in the chart's namespace
    */
   readonly existingGateway?: string;
 
   /**
-   * The listener the GRPCRoute attaches to on an existing Gateway.
+   * The listener the route attaches to on an existing Gateway.
    *
    * @default "https"
    */
   readonly listenerName?: string;
 
   /**
-   * The GatewayClass of a created Gateway.
+   * The controller that implements the Gateway, which decides how authentication is written.
    *
-   * @default "istio"
+   * @default GatewayImplementation.istio()
    */
-  readonly gatewayClassName?: string;
+  readonly implementation?: GatewayImplementation;
 
   /**
    * Annotations for the load balancer Service of a created Gateway
@@ -105,21 +107,35 @@ export interface GatewayApiGrpcIngressProps {
   readonly httpsRedirect?: boolean;
 
   /**
-   * Require a valid JWT from this issuer for every request to the hosts, with Istio's
-   * RequestAuthentication and a DENY AuthorizationPolicy attached to the Gateway (`targetRefs`,
-   * Istio 1.22 and later). The Gateway must be implemented by Istio (class `istio`). Not with
-   * wildcard hosts: the route cannot refuse a Host header with an unexpected port, which
-   * Istio's DENY rule would not match.
+   * Require a valid JWT from this issuer, for one of its audiences and with an expiry, for
+   * every request to the route.
    *
-   * @default - none: only with `allowUnauthenticated`
+   * - On Istio: a RequestAuthentication and a DENY AuthorizationPolicy attached to the Gateway
+   *   (`targetRefs`, Istio 1.22 and later), and again at the backend's sidecar. Not with
+   *   wildcard hosts: the route cannot refuse a Host header with an unexpected port, which
+   *   Istio's DENY rule would not match.
+   * - On Envoy Gateway: a SecurityPolicy attached to the route, with an authorization rule
+   *   that refuses tokens without an expiry. The route removes the token before the backend
+   *   unless `forwardOriginalToken`.
+   *
+   * @default - none: only with `externalAuthorization` or `allowUnauthenticated`
    */
   readonly jwt?: IstioJwtOptions;
+
+  /**
+   * Send every request to the route to an HTTP external authorization service first (Envoy
+   * Gateway only: its SecurityPolicy `extAuth`). With `jwt` as well, a request needs both.
+   * With the service in another namespace, a ReferenceGrant there lets the policy use it.
+   *
+   * @default - none
+   */
+  readonly externalAuthorization?: ExternalAuthorizationProvider;
 
   /**
    * Confirms that the JWT rules apply to every route of the existing Gateway: Istio checks every
    * bearer token that reaches the Gateway against the issuers its RequestAuthentications list,
    * so a request with a token of another issuer gets 401, whichever route it is for. Required
-   * with `jwt` and `existingGateway` (a created Gateway serves only these hosts).
+   * with `jwt` and `existingGateway` on Istio (a created Gateway serves only these hosts).
    *
    * @default false
    */
@@ -127,7 +143,7 @@ export interface GatewayApiGrpcIngressProps {
 
   /**
    * Route to the backend without any authentication: anyone who reaches the gateway can call
-   * it. Without `jwt`, this must be true.
+   * it. Without `jwt` or `externalAuthorization`, this must be true.
    *
    * @default false
    */
@@ -135,25 +151,39 @@ export interface GatewayApiGrpcIngressProps {
 
   /**
    * Write no NetworkPolicy and no AuthorizationPolicy for the backend's pods. By default, for a
-   * backend from `Backend.fromService`, only the Gateway's pods may reach the backend (a
-   * NetworkPolicy on the label `gateway.networking.k8s.io/gateway-name`) and, in the mesh, only
-   * the Gateway's service account `<gateway>-istio` (an ALLOW AuthorizationPolicy).
+   * backend from `Backend.fromService`, only the Gateway's pods may reach the backend: on Istio
+   * the pods labelled `gateway.networking.k8s.io/gateway-name` (and, in the mesh, only the
+   * Gateway's service account `<gateway>-istio`); on Envoy Gateway the Envoy pods of the
+   * Gateway in Envoy Gateway's namespace.
    *
    * @default false
    */
   readonly allowDirectBackendAccess?: boolean;
+
+  /**
+   * How long a request may take, response included. On Envoy Gateway a BackendTrafficPolicy
+   * sets it (without one, Envoy's default of 15 seconds would cut long inference calls).
+   *
+   * @default - no timeout
+   */
+  readonly timeout?: Duration;
 }
+
+/**
+ * Props of `GatewayApiGrpcIngress`.
+ */
+export interface GatewayApiGrpcIngressProps extends GatewayApiFrontDoorProps {}
 
 const CLASS = 'GatewayApiGrpcIngress';
 
 /**
- * A gRPC model server behind a Gateway API gateway (Istio's by default): a
+ * A gRPC model server behind a Gateway API gateway (Istio's or Envoy Gateway's): a
  * `gateway.networking.k8s.io/v1` Gateway with an HTTP listener on 80 and a 443 listener that
  * fits where TLS ends, an HTTPRoute that redirects port 80 to HTTPS, and a GRPCRoute to the
- * backend.
+ * backend. Name the backend's port `grpc` or `grpc-*`.
  *
- * With `jwt`, Istio's RequestAuthentication and a DENY AuthorizationPolicy attached to the
- * Gateway require a valid token for these hosts; without it, `allowUnauthenticated` must say so.
+ * With `jwt` (or, on Envoy Gateway, `externalAuthorization`) every request needs credentials;
+ * without them, `allowUnauthenticated` must say so.
  */
 export class GatewayApiGrpcIngress extends Construct {
   /**
@@ -162,6 +192,9 @@ export class GatewayApiGrpcIngress extends Construct {
    * @default - none with `existingGateway`
    */
   public readonly gateway?: ApiObject;
+
+  /** The Gateway the route attaches to, as `namespace/name`. */
+  public readonly gatewayRef: string;
 
   /** The GRPCRoute; also the construct's default child. */
   public readonly grpcRoute: ApiObject;
@@ -186,6 +219,35 @@ export class GatewayApiGrpcIngress extends Construct {
    * @default - none without `jwt`
    */
   public readonly jwtDenyPolicy?: ApiObject;
+
+  /**
+   * The Envoy Gateway SecurityPolicy attached to the route (JWT, external authorization).
+   *
+   * @default - none on Istio, or without authentication
+   */
+  public readonly securityPolicy?: ApiObject;
+
+  /**
+   * The ReferenceGrant that lets the SecurityPolicy use an authorization Service of another namespace.
+   *
+   * @default - none
+   */
+  public readonly referenceGrant?: ApiObject;
+
+  /**
+   * The Envoy Gateway ClientTrafficPolicy of a created Gateway that terminates TLS (TLS 1.2 at
+   * least, AEAD suites, ALPN h2).
+   *
+   * @default - none on Istio, with an existing Gateway or with TLS at the load balancer
+   */
+  public readonly clientTrafficPolicy?: ApiObject;
+
+  /**
+   * The Envoy Gateway BackendTrafficPolicy with the route's timeout.
+   *
+   * @default - none on Istio
+   */
+  public readonly backendTrafficPolicy?: ApiObject;
 
   /**
    * The NetworkPolicy that admits only the Gateway's pods to the backend.
@@ -217,150 +279,30 @@ export class GatewayApiGrpcIngress extends Construct {
       props = checkProps(ctx, CLASS, props);
       const hosts = checkHostnames(ctx, 'hosts', props.hosts, { wildcard: true });
       checkGrpcBackend(ctx, props.backend);
-      const namespace = chartNamespace(ctx, this, 'the routes, the Gateway and its policies live there');
-      claimFrontDoor(this, ctx, 'hosts', hosts, '/');
-      if (props.backend.namespace !== undefined && props.backend.namespace !== namespace) {
-        fail(ctx, 'backend', `${props.backend.namespace}/${props.backend.serviceName}`,
-          'a Service in the chart\'s namespace (a route to another namespace needs a ReferenceGrant there)');
+      if (props.timeout !== undefined && (props.implementation ?? GatewayImplementation.istio())._kind === 'istio') {
+        fail(ctx, 'timeout', props.timeout, 'no timeout with Istio: a GRPCRoute has none (and Istio sets none by default)');
       }
-
-      const open = checkBoolean(ctx, 'allowUnauthenticated', props.allowUnauthenticated ?? false);
-      const direct = checkBoolean(ctx, 'allowDirectBackendAccess', props.allowDirectBackendAccess ?? false);
-      if (props.jwt === undefined && !open) {
-        fail(ctx, 'jwt', undefined, 'jwt: without it, anyone who reaches the gateway can call the backend (allowUnauthenticated: true if that is intended)');
-      }
-      if (props.jwt !== undefined && open) {
-        fail(ctx, 'allowUnauthenticated', true, 'false (or unset) with jwt');
-      }
-      const rule = props.jwt === undefined ? undefined : jwtRule(ctx, 'jwt', props.jwt);
-      if (rule !== undefined) {
-        const wildcard = hosts.find(h => h.startsWith('*.'));
-        if (wildcard !== undefined) {
-          fail(ctx, 'hosts', wildcard,
-            'host names without wildcards with jwt: a route cannot refuse a Host header with another port, and Istio\'s DENY rule ' +
-            'matches a wildcard host only without a port or with a port it lists, so such a request would reach the backend without a token');
-        }
-        if (props.existingGateway !== undefined) {
-          checkGatewayWideJwtAcknowledged(ctx, 'jwt on an existing Gateway', props.acknowledgeGatewayWideJwt, 'the Gateway\'s pods');
-        }
-        if (props.existingGateway === undefined && (props.gatewayClassName ?? 'istio') !== 'istio') {
-          fail(ctx, 'gatewayClassName', props.gatewayClassName, '"istio" with jwt: the JWT policies are Istio\'s');
-        }
-      }
-
-      let parent: gwapi.GrpcRouteSpecParentRefs;
-      let gateway: { namespace: string; name: string };
-      if (props.existingGateway !== undefined) {
-        const parts = typeof props.existingGateway === 'string' ? props.existingGateway.split('/') : [];
-        if (parts.length !== 2 || !parts.every(p => /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(p))) {
-          fail(ctx, 'existingGateway', props.existingGateway, 'a Gateway as "namespace/name"');
-        }
-        for (const prop of ['tls', 'gatewayClassName', 'infrastructureAnnotations', 'httpsRedirect'] as const) {
-          if (props[prop] !== undefined) {
-            fail(ctx, prop, props[prop], `no ${prop} with existingGateway: it applies to a Gateway this construct creates`);
-          }
-        }
-        const listener = checkDnsLabel(ctx, 'listenerName', props.listenerName ?? 'https');
-        parent = { namespace: parts[0], name: parts[1], sectionName: listener };
-        gateway = { namespace: parts[0], name: parts[1] };
-      } else {
-        if (!(props.tls instanceof GatewayApiTls)) {
-          fail(ctx, 'tls', props.tls, 'GatewayApiTls.atLoadBalancer() or GatewayApiTls.fromSecret(secretName)');
-        }
-        if (props.listenerName !== undefined) {
-          fail(ctx, 'listenerName', props.listenerName, 'no listenerName without existingGateway (the created Gateway\'s listener is "https")');
-        }
-        const className = checkDnsSubdomain(ctx, 'gatewayClassName', props.gatewayClassName ?? 'istio');
-        const annotations = props.infrastructureAnnotations;
-        if (annotations !== undefined) {
-          for (const [k, v] of Object.entries(annotations)) {
-            if (!/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(k) || typeof v !== 'string') {
-              fail(ctx, `infrastructureAnnotations.${k}`, v, 'an annotation key and a string value');
-            }
-          }
-        }
-        const sameNamespace = { namespaces: { from: gwapi.GatewaySpecListenersAllowedRoutesNamespacesFrom.SAME } };
-        const listeners: gwapi.GatewaySpecListeners[] = [];
-        const redirect = props.httpsRedirect ?? true;
-        if (redirect) {
-          listeners.push({ name: 'http', port: 80, protocol: 'HTTP', allowedRoutes: sameNamespace });
-        }
-        const secret = props.tls.secretName;
-        listeners.push(secret === undefined
-          ? { name: 'https', port: 443, protocol: 'HTTP', allowedRoutes: sameNamespace }
-          : {
-            name: 'https',
-            port: 443,
-            protocol: 'HTTPS',
-            allowedRoutes: sameNamespace,
-            tls: { mode: gwapi.GatewaySpecListenersTlsMode.TERMINATE, certificateRefs: [{ kind: 'Secret', name: secret }] },
-          });
-        this.gateway = new gwapi.Gateway(this, 'Gateway', {
-          metadata: {},
-          spec: {
-            gatewayClassName: className,
-            infrastructure: annotations ? { annotations: sortedMap(annotations) } : undefined,
-            listeners,
-          },
-        });
-        parent = { name: this.gateway.name, sectionName: 'https' };
-        gateway = { namespace, name: this.gateway.name };
-        if (redirect) {
-          this.redirectRoute = new gwapi.HttpRoute(this, 'HttpsRedirect', {
-            metadata: {},
-            spec: {
-              parentRefs: [{ name: this.gateway.name, sectionName: 'http' }],
-              hostnames: hosts,
-              rules: [{
-                filters: [{
-                  type: gwapi.HttpRouteSpecRulesFiltersType.REQUEST_REDIRECT,
-                  requestRedirect: {
-                    scheme: gwapi.HttpRouteSpecRulesFiltersRequestRedirectScheme.HTTPS,
-                    statusCode: gwapi.HttpRouteSpecRulesFiltersRequestRedirectStatusCode.VALUE_301,
-                  },
-                }],
-              }],
-            },
-          });
-        }
-      }
-
-      this.grpcRoute = new gwapi.GrpcRoute(this, 'Resource', {
-        metadata: {},
-        spec: {
-          parentRefs: [parent],
-          hostnames: hosts,
-          rules: [{ backendRefs: [{ name: props.backend.serviceName, port: props.backend.port }] }],
-        },
+      const door = buildFrontDoor(this, ctx, { ...props, hosts }, {
+        kind: 'GRPCRoute',
+        pathPrefixes: ['/'],
+        rules: (backendRef, filters) => [{ backendRefs: [backendRef], filters: filters.length > 0 ? filters : undefined }],
       });
-
-      // With a backend it can see, the token is checked again at the backend's sidecar: the
-      // Gateway's pods also serve routes of Istio Gateways that select them, from any namespace.
-      const twice = rule !== undefined && !direct && props.backend.service !== undefined ? gatewayAndBackendRules(rule) : undefined;
-      if (rule !== undefined) {
-        const jwt = requireJwt(this, { namespace: gateway.namespace, attach: { gateway: gateway.name }, jwt: twice?.gateway ?? rule, hosts });
-        this.requestAuthentication = jwt.requestAuthentication;
-        this.jwtDenyPolicy = jwt.denyPolicy;
-      }
-      if (!direct) {
-        // Istio deploys a Gateway's pods in its namespace, labelled with its name, under the
-        // service account `<name>-istio` (istio/istio pilot/pkg/config/kube/gatewaycommon).
-        const isolation = isolateBackend(this, ctx, props.backend, {
-          peers: [{ namespace: gateway.namespace, labels: () => ({ 'gateway.networking.k8s.io/gateway-name': gateway.name }) }],
-          meshSources: { principals: [`*/ns/${gateway.namespace}/sa/${gateway.name}-istio`] },
-          jwt: twice && { rule: twice.backend, issuer: rule!.issuer, audiences: rule!.audiences, expiryHeader: EXPIRY_HEADER },
-        });
-        this.backendNetworkPolicy = isolation?.networkPolicy;
-        this.backendAuthorizationPolicy = isolation?.authorizationPolicy;
-        this.backendRequestAuthentication = isolation?.requestAuthentication;
-      }
+      this.gateway = door.gateway;
+      this.gatewayRef = door.gatewayRef;
+      this.grpcRoute = door.route;
+      this.redirectRoute = door.redirectRoute;
+      this.requestAuthentication = door.requestAuthentication;
+      this.jwtDenyPolicy = door.jwtDenyPolicy;
+      this.securityPolicy = door.securityPolicy;
+      this.referenceGrant = door.referenceGrant;
+      this.clientTrafficPolicy = door.clientTrafficPolicy;
+      this.backendTrafficPolicy = door.backendTrafficPolicy;
+      this.backendNetworkPolicy = door.backendNetworkPolicy;
+      this.backendAuthorizationPolicy = door.backendAuthorizationPolicy;
+      this.backendRequestAuthentication = door.backendRequestAuthentication;
     } catch (e) {
       abandon(this);
       throw e;
     }
   }
-}
-
-function sortedMap(map: { [key: string]: string }): { [key: string]: string } {
-  return Object.fromEntries(Object.entries(map).sort(([a], [b]) => byCodeUnits(a, b)));
 }

@@ -159,10 +159,11 @@ describe('bad input', () => {
     ['fails a bad annotation key', { infrastructureAnnotations: { 'bad key': 'x' } }, 'invalid infrastructureAnnotations.bad key "x"'],
     ['fails no authentication without allowUnauthenticated', { allowUnauthenticated: undefined },
       'invalid jwt undefined: expected jwt: without it, anyone who reaches the gateway can call the backend (allowUnauthenticated: true if that is intended)'],
-    ['fails JWT with wildcard hosts', { hosts: ['*.example.com'], jwt: JWT }, /invalid hosts "\*.example.com": expected host names without wildcards with jwt: a route cannot refuse a Host header with another port/],
+    ['fails JWT with wildcard hosts', { hosts: ['*.example.com'], jwt: JWT }, /invalid hosts "\*.example.com": expected host names without wildcards with jwt on Istio: a route cannot refuse a Host header with another port/],
     ['fails JWT on an existing Gateway without acknowledging that it applies to all its routes', { tls: undefined, existingGateway: 'ns/gw', jwt: JWT },
       /invalid acknowledgeGatewayWideJwt undefined: expected true with jwt on an existing Gateway/],
-    ['fails JWT with a Gateway class other than istio', { jwt: JWT, gatewayClassName: 'eg' }, 'invalid gatewayClassName "eg": expected "istio" with jwt'],
+    ['fails gatewayClassName as a prop: the class belongs to the implementation', { jwt: JWT, gatewayClassName: 'eg' } as any,
+      'invalid gatewayClassName (not shown): expected one of the GatewayApiGrpcIngressProps props'],
     ['fails JWT without audiences', { jwt: { issuer: 'i', jwksUri: 'https://x.example.com/j' } }, /invalid jwt.audiences undefined/],
   ];
   test.each(cases)('%s', (_name, props, message) => {

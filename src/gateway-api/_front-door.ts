@@ -1,0 +1,371 @@
+/**
+ * What the Gateway API front doors (gRPC and REST) share: the Gateway (created or existing), the
+ * HTTPS redirect, the authentication of the chosen implementation (Istio policies on the
+ * Gateway, or an Envoy Gateway SecurityPolicy on the route), TLS and timeout policies, and the
+ * backend's isolation.
+ */
+import { ApiObject, Duration } from 'cdk8s';
+import { Construct } from 'constructs';
+import { GatewayImplementation } from './implementation';
+import * as gwapi from '../../imports/gateway.networking.k8s.io';
+import { isolateBackend } from '../_backend-isolation';
+import { byCodeUnits, chartNamespace, checkBoolean, checkDnsLabel, checkDuration, checkPort, claimFrontDoor, fail, isDnsLabel } from '../_validate';
+import { Backend } from '../backend';
+import { checkJwtIssuer } from '../auth/_jwt-issuer';
+import { checkGatewayWideJwtAcknowledged, EXPIRY_HEADER, gatewayAndBackendRules, jwtRule, requireJwt } from '../istio/_jwt';
+import { ExternalAuthorizationProvider } from '../istio/external-authorization';
+import { IstioJwtOptions } from '../istio/jwt-options';
+
+/** The props both Gateway API front doors take (see the constructs for the docs). */
+export interface FrontDoorInput {
+  readonly hosts: string[];
+  readonly backend: Backend;
+  readonly tls?: { readonly secretName?: string } & object;
+  readonly existingGateway?: string;
+  readonly listenerName?: string;
+  readonly implementation?: GatewayImplementation;
+  readonly infrastructureAnnotations?: { [key: string]: string };
+  readonly httpsRedirect?: boolean;
+  readonly jwt?: IstioJwtOptions;
+  readonly externalAuthorization?: ExternalAuthorizationProvider;
+  readonly acknowledgeGatewayWideJwt?: boolean;
+  readonly allowUnauthenticated?: boolean;
+  readonly allowDirectBackendAccess?: boolean;
+  readonly timeout?: Duration;
+}
+
+/** The route a front door writes: its kind, its path prefixes, and how to write its rules. */
+export interface RouteKind {
+  readonly kind: 'GRPCRoute' | 'HTTPRoute';
+  /** The path prefixes the route serves (for the one-front-door-per-host check). */
+  readonly pathPrefixes: string[];
+  /** The route's rules, given the backend ref and the filters every rule carries. */
+  rules(backendRef: { name: string; port: number }, filters: any[], timeout?: string): any[];
+}
+
+/** What a front door wrote. */
+export interface FrontDoor {
+  readonly gateway?: ApiObject;
+  readonly gatewayRef: string;
+  readonly route: ApiObject;
+  readonly redirectRoute?: ApiObject;
+  readonly requestAuthentication?: ApiObject;
+  readonly jwtDenyPolicy?: ApiObject;
+  readonly securityPolicy?: ApiObject;
+  readonly clientTrafficPolicy?: ApiObject;
+  readonly backendTrafficPolicy?: ApiObject;
+  readonly referenceGrant?: ApiObject;
+  readonly backendNetworkPolicy?: ApiObject;
+  readonly backendAuthorizationPolicy?: ApiObject;
+  readonly backendRequestAuthentication?: ApiObject;
+}
+
+const EG = 'gateway.envoyproxy.io/v1alpha1';
+const GATEWAY_API = 'gateway.networking.k8s.io';
+
+/**
+ * TLS 1.2 cipher suites for the Envoy Gateway listener: ECDHE key exchange with AEAD ciphers
+ * only (Envoy's BoringSSL names). TLS 1.3 suites are not configurable.
+ */
+const MODERN_CIPHERS = [
+  'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305',
+];
+
+/** A CEL expression true only for a verified token whose `exp` is a positive integer (see `EXPIRY_HEADER`). */
+const EXPIRY_CEL = `has(request.headers['${EXPIRY_HEADER}']) && request.headers['${EXPIRY_HEADER}'].matches('^[1-9][0-9]*$')`;
+
+export function buildFrontDoor(scope: Construct, ctx: string, props: FrontDoorInput, route: RouteKind): FrontDoor {
+  const out: { -readonly [K in keyof FrontDoor]?: FrontDoor[K] } = {};
+  const hosts = props.hosts;
+  const impl = props.implementation ?? GatewayImplementation.istio();
+  const eg = impl._kind === 'envoy-gateway';
+  const namespace = chartNamespace(ctx, scope, 'the routes, the Gateway and its policies live there');
+  for (const prefix of route.pathPrefixes) {
+    claimFrontDoor(scope, ctx, 'hosts', hosts, prefix);
+  }
+  if (props.backend.namespace !== undefined && props.backend.namespace !== namespace) {
+    fail(ctx, 'backend', `${props.backend.namespace}/${props.backend.serviceName}`,
+      'a Service in the chart\'s namespace (a route to another namespace needs a ReferenceGrant there)');
+  }
+
+  const open = checkBoolean(ctx, 'allowUnauthenticated', props.allowUnauthenticated ?? false);
+  const direct = checkBoolean(ctx, 'allowDirectBackendAccess', props.allowDirectBackendAccess ?? false);
+  const authenticated = props.jwt !== undefined || props.externalAuthorization !== undefined;
+  if (!authenticated && !open) {
+    fail(ctx, 'jwt', undefined,
+      `jwt${eg ? ' or externalAuthorization' : ''}: without it, anyone who reaches the gateway can call the backend (allowUnauthenticated: true if that is intended)`);
+  }
+  if (authenticated && open) {
+    fail(ctx, 'allowUnauthenticated', true, `false (or unset) with ${props.jwt !== undefined ? 'jwt' : 'externalAuthorization'}`);
+  }
+  if (props.externalAuthorization !== undefined && !eg) {
+    fail(ctx, 'externalAuthorization', new ShownProvider(props.externalAuthorization),
+      'GatewayImplementation.envoyGateway() for externalAuthorization; on Istio, IstioExternalAuthorization sends the gateway pods\' requests to the authorizer');
+  }
+  const wildcard = hosts.find(h => h.startsWith('*.'));
+  if (props.jwt !== undefined && !eg && wildcard !== undefined) {
+    fail(ctx, 'hosts', wildcard,
+      'host names without wildcards with jwt on Istio: a route cannot refuse a Host header with another port, and Istio\'s DENY rule ' +
+      'matches a wildcard host only without a port or with a port it lists, so such a request would reach the backend without a token');
+  }
+  if (props.jwt !== undefined && props.existingGateway !== undefined && !eg) {
+    checkGatewayWideJwtAcknowledged(ctx, 'jwt on an existing Gateway', props.acknowledgeGatewayWideJwt, 'the Gateway\'s pods');
+  }
+  if (eg && props.acknowledgeGatewayWideJwt !== undefined) {
+    fail(ctx, 'acknowledgeGatewayWideJwt', props.acknowledgeGatewayWideJwt,
+      'no acknowledgeGatewayWideJwt with Envoy Gateway: its SecurityPolicy applies to this route only');
+  }
+  const timeout = props.timeout === undefined ? undefined : gatewayDuration(checkDuration(ctx, 'timeout', props.timeout, { max: Duration.hours(99999) }));
+
+  // The Gateway: created, or an existing one's listener.
+  let parent: { namespace?: string; name: string; sectionName: string };
+  let gateway: { namespace: string; name: string };
+  if (props.existingGateway !== undefined) {
+    const parts = props.existingGateway.split('/');
+    if (parts.length !== 2 || !parts.every(isDnsLabel)) {
+      fail(ctx, 'existingGateway', props.existingGateway, 'a Gateway as "namespace/name"');
+    }
+    for (const prop of ['tls', 'infrastructureAnnotations', 'httpsRedirect'] as const) {
+      if (props[prop] !== undefined) {
+        fail(ctx, prop, props[prop], `no ${prop} with existingGateway: it applies to a Gateway this construct creates`);
+      }
+    }
+    const listener = checkDnsLabel(ctx, 'listenerName', props.listenerName ?? 'https');
+    parent = { namespace: parts[0], name: parts[1], sectionName: listener };
+    gateway = { namespace: parts[0], name: parts[1] };
+  } else {
+    if (props.tls === undefined) {
+      fail(ctx, 'tls', undefined, 'GatewayApiTls.atLoadBalancer() or GatewayApiTls.fromSecret(secretName) (or existingGateway to attach to a Gateway that exists)');
+    }
+    if (props.listenerName !== undefined) {
+      fail(ctx, 'listenerName', props.listenerName, 'no listenerName without existingGateway (the created Gateway\'s listener is "https")');
+    }
+    const annotations = props.infrastructureAnnotations;
+    for (const [k, v] of Object.entries(annotations ?? {})) {
+      if (!/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(k)) {
+        fail(ctx, `infrastructureAnnotations.${k}`, v, 'an annotation key and a string value');
+      }
+    }
+    const sameNamespace = { namespaces: { from: gwapi.GatewaySpecListenersAllowedRoutesNamespacesFrom.SAME } };
+    const redirect = props.httpsRedirect ?? true;
+    const secret = props.tls.secretName;
+    const listeners: gwapi.GatewaySpecListeners[] = [];
+    if (redirect) {
+      listeners.push({ name: 'http', port: 80, protocol: 'HTTP', allowedRoutes: sameNamespace });
+    }
+    listeners.push(secret === undefined
+      ? { name: 'https', port: 443, protocol: 'HTTP', allowedRoutes: sameNamespace }
+      : {
+        name: 'https',
+        port: 443,
+        protocol: 'HTTPS',
+        allowedRoutes: sameNamespace,
+        tls: { mode: gwapi.GatewaySpecListenersTlsMode.TERMINATE, certificateRefs: [{ kind: 'Secret', name: secret }] },
+      });
+    const created = new gwapi.Gateway(scope, 'Gateway', {
+      metadata: {},
+      spec: {
+        gatewayClassName: impl.gatewayClassName,
+        infrastructure: annotations ? { annotations: sortedMap(annotations) } : undefined,
+        listeners,
+      },
+    });
+    out.gateway = created;
+    parent = { name: created.name, sectionName: 'https' };
+    gateway = { namespace, name: created.name };
+    if (redirect) {
+      out.redirectRoute = new gwapi.HttpRoute(scope, 'HttpsRedirect', {
+        metadata: {},
+        spec: {
+          parentRefs: [{ name: created.name, sectionName: 'http' }],
+          hostnames: hosts,
+          rules: [{
+            filters: [{
+              type: gwapi.HttpRouteSpecRulesFiltersType.REQUEST_REDIRECT,
+              requestRedirect: {
+                scheme: gwapi.HttpRouteSpecRulesFiltersRequestRedirectScheme.HTTPS,
+                statusCode: gwapi.HttpRouteSpecRulesFiltersRequestRedirectStatusCode.VALUE_301,
+              },
+            }],
+          }],
+        },
+      });
+    }
+    if (eg && secret !== undefined) {
+      // TLS 1.2 at least, forward-secret AEAD suites, and ALPN h2 first (gRPC needs HTTP/2).
+      out.clientTrafficPolicy = new ApiObject(scope, 'ClientTrafficPolicy', {
+        apiVersion: EG,
+        kind: 'ClientTrafficPolicy',
+        metadata: {},
+        spec: {
+          targetRefs: [{ group: GATEWAY_API, kind: 'Gateway', name: created.name, sectionName: 'https' }],
+          tls: { minVersion: '1.2', ciphers: [...MODERN_CIPHERS], alpnProtocols: ['h2', 'http/1.1'] },
+        },
+      });
+    }
+  }
+  out.gatewayRef = `${gateway.namespace}/${gateway.name}`;
+
+  // Istio: the token is checked at the Gateway's pods and again at the backend's sidecar.
+  const rule = props.jwt !== undefined && !eg ? jwtRule(ctx, 'jwt', props.jwt) : undefined;
+  const twice = rule !== undefined && !direct && props.backend.service !== undefined ? gatewayAndBackendRules(rule) : undefined;
+  // Envoy Gateway forwards the token to the backend (jwt_authn `forward: true`): the route drops it
+  // unless the user wants it passed on.
+  const dropToken = eg && props.jwt !== undefined && props.jwt.forwardOriginalToken !== true;
+  const filters = dropToken
+    ? [{ type: 'RequestHeaderModifier', requestHeaderModifier: { remove: ['authorization'] } }]
+    : [];
+  const routeTimeout = !eg ? timeout : undefined;
+  const routeSpec = {
+    parentRefs: [parent],
+    hostnames: hosts,
+    rules: route.rules({ name: props.backend.serviceName, port: props.backend.port }, filters, routeTimeout),
+  };
+  out.route = route.kind === 'GRPCRoute'
+    ? new gwapi.GrpcRoute(scope, 'Resource', { metadata: {}, spec: routeSpec as gwapi.GrpcRouteSpec })
+    : new gwapi.HttpRoute(scope, 'Resource', { metadata: {}, spec: routeSpec as gwapi.HttpRouteSpec });
+  const routeRef = { group: GATEWAY_API, kind: route.kind, name: out.route.name };
+
+  if (rule !== undefined) {
+    const jwt = requireJwt(scope, { namespace: gateway.namespace, attach: { gateway: gateway.name }, jwt: twice?.gateway ?? rule, hosts });
+    out.requestAuthentication = jwt.requestAuthentication;
+    out.jwtDenyPolicy = jwt.denyPolicy;
+  }
+  if (eg && authenticated) {
+    const spec: any = { targetRefs: [routeRef] };
+    if (props.jwt !== undefined) {
+      const issuer = checkJwtIssuer(ctx, 'jwt', props.jwt);
+      spec.jwt = {
+        providers: [{
+          name: 'issuer',
+          issuer: issuer.issuer,
+          audiences: issuer.audiences,
+          remoteJWKS: issuer.jwksUri === undefined ? undefined : { uri: issuer.jwksUri.toString() },
+          localJWKS: issuer.jwks === undefined ? undefined : { type: 'Inline', inline: issuer.jwks.toJson() },
+          claimToHeaders: [{ claim: 'exp', header: EXPIRY_HEADER }],
+        }],
+      };
+      // Envoy's JWT library accepts a token without `exp` (or with 0) as one that never expires:
+      // only a verified token with a real expiry is allowed (jwt_authn writes the header after it
+      // removes any copy the client sent).
+      spec.authorization = { defaultAction: 'Deny', rules: [{ name: 'token-with-expiry', action: 'Allow', cel: EXPIRY_CEL }] };
+    }
+    if (props.externalAuthorization !== undefined) {
+      const ext = externalAuth(ctx, props.externalAuthorization);
+      spec.extAuth = ext.extAuth;
+      if (ext.namespace !== namespace) {
+        // A route's policy may reference a Service of another namespace only if that namespace allows it.
+        out.referenceGrant = new ApiObject(scope, 'ExternalAuthorizationGrant', {
+          apiVersion: `${GATEWAY_API}/v1beta1`,
+          kind: 'ReferenceGrant',
+          metadata: { namespace: ext.namespace },
+          spec: {
+            from: [{ group: 'gateway.envoyproxy.io', kind: 'SecurityPolicy', namespace }],
+            to: [{ group: '', kind: 'Service', name: ext.service }],
+          },
+        });
+      }
+    }
+    out.securityPolicy = new ApiObject(scope, 'SecurityPolicy', { apiVersion: EG, kind: 'SecurityPolicy', metadata: {}, spec });
+  }
+  if (eg) {
+    // Envoy's default route timeout (15 s) would cut long inference calls: none unless asked.
+    out.backendTrafficPolicy = new ApiObject(scope, 'BackendTrafficPolicy', {
+      apiVersion: EG,
+      kind: 'BackendTrafficPolicy',
+      metadata: {},
+      spec: { targetRefs: [routeRef], timeout: { http: { requestTimeout: timeout ?? '0s' } } },
+    });
+  }
+
+  if (!direct) {
+    // Istio deploys a Gateway's pods in its namespace, labelled with its name, under the service
+    // account `<name>-istio` (istio/istio pilot/pkg/config/kube/gatewaycommon); Envoy Gateway runs
+    // them in its own namespace, labelled with the Gateway's name and namespace.
+    const peers = eg
+      ? [{
+        namespace: impl._proxyNamespace!,
+        labels: () => ({ 'gateway.envoyproxy.io/owning-gateway-name': gateway.name, 'gateway.envoyproxy.io/owning-gateway-namespace': gateway.namespace }),
+      }]
+      : [{ namespace: gateway.namespace, labels: () => ({ 'gateway.networking.k8s.io/gateway-name': gateway.name }) }];
+    const isolation = isolateBackend(scope, ctx, props.backend, {
+      peers,
+      meshSources: eg ? undefined : { principals: [`*/ns/${gateway.namespace}/sa/${gateway.name}-istio`] },
+      jwt: twice && { rule: twice.backend, issuer: rule!.issuer, audiences: rule!.audiences, expiryHeader: EXPIRY_HEADER },
+    });
+    out.backendNetworkPolicy = isolation?.networkPolicy;
+    out.backendAuthorizationPolicy = isolation?.authorizationPolicy;
+    out.backendRequestAuthentication = isolation?.requestAuthentication;
+  }
+  return out as FrontDoor;
+}
+
+/** Shows an external authorization provider by its service, not its fields. */
+class ShownProvider {
+  constructor(private readonly p: ExternalAuthorizationProvider) {}
+  public _describe(): string {
+    return `{ service: ${JSON.stringify(this.p.service)}, port: ${this.p.port} }`;
+  }
+}
+
+/** The SecurityPolicy `extAuth` of a provider: HTTP, to `<service>.<namespace>.svc...:<port>`. */
+function externalAuth(ctx: string, p: ExternalAuthorizationProvider): { extAuth: any; namespace: string; service: string } {
+  const prop = 'externalAuthorization';
+  const m = /^([a-z]([-a-z0-9]*[a-z0-9])?)\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)(\.svc(\.[a-z0-9.-]+)?)?$/.exec(p.service);
+  if (!m) {
+    fail(ctx, `${prop}.service`, p.service, 'the authorization Service as "<name>.<namespace>" or its cluster FQDN "<name>.<namespace>.svc.cluster.local"');
+  }
+  checkPort(ctx, `${prop}.port`, p.port);
+  if (p.failOpen === true) {
+    if (p.acknowledgeFailOpen !== true) {
+      fail(ctx, `${prop}.acknowledgeFailOpen`, p.acknowledgeFailOpen, `true with ${prop}.failOpen: an outage of the authorizer then lets every request through`);
+    }
+  } else if (p.acknowledgeFailOpen !== undefined) {
+    fail(ctx, `${prop}.acknowledgeFailOpen`, p.acknowledgeFailOpen, `no acknowledgeFailOpen without ${prop}.failOpen`);
+  }
+  if (p.headersToDownstreamOnDeny !== undefined) {
+    fail(ctx, `${prop}.headersToDownstreamOnDeny`, p.headersToDownstreamOnDeny,
+      'no headersToDownstreamOnDeny with Envoy Gateway: it returns the authorizer\'s denial response, headers and all');
+  }
+  const headerList = (name: string, list: string[] | undefined) => list?.map((h, i) => {
+    if (!/^[a-z0-9-]+$/.test(h)) {
+      fail(ctx, `${prop}.${name}[${i}]`, h, 'a lowercase header name');
+    }
+    return h;
+  });
+  const toExtAuth = headerList('includeRequestHeadersInCheck', p.includeRequestHeadersInCheck ?? ['authorization', 'cookie']);
+  const toBackend = headerList('headersToUpstreamOnAllow', p.headersToUpstreamOnAllow);
+  const status = p.statusOnError;
+  if (status !== undefined && (!Number.isInteger(status) || status < 400 || status > 599)) {
+    fail(ctx, `${prop}.statusOnError`, status, 'an HTTP error status from 400 to 599');
+  }
+  return {
+    namespace: m[3],
+    service: m[1],
+    extAuth: {
+      http: { backendRefs: [{ name: m[1], namespace: m[3], port: p.port }], headersToBackend: toBackend ? [...toBackend].sort(byCodeUnits) : undefined },
+      headersToExtAuth: toExtAuth ? [...toExtAuth].sort(byCodeUnits) : undefined,
+      failOpen: p.failOpen === true,
+      timeout: p.timeout === undefined ? undefined : gatewayDuration(checkDuration(ctx, `${prop}.timeout`, p.timeout, { max: Duration.hours(99999) })),
+    },
+  };
+}
+
+/** A duration as Gateway API and Envoy Gateway write it: `1h2m3s500ms` (units of at most 5 digits). */
+export function gatewayDuration(d: Duration): string {
+  let ms = d.toMilliseconds();
+  const parts: string[] = [];
+  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1000], ['ms', 1]] as const) {
+    const n = Math.floor(ms / size);
+    ms -= n * size;
+    if (n > 0) {
+      parts.push(`${n}${unit}`);
+    }
+  }
+  return parts.length === 0 ? '0s' : parts.join('');
+}
+
+function sortedMap(map: { [key: string]: string }): { [key: string]: string } {
+  return Object.fromEntries(Object.entries(map).sort(([a], [b]) => byCodeUnits(a, b)));
+}

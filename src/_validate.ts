@@ -730,6 +730,12 @@ export function chartNamespace(ctx: Context, construct: IConstruct, why: string)
   return checkDnsLabel(ctx, 'namespace', namespace);
 }
 
+/** The path of the construct (still in the tree) that holds `key` in `construct`'s app, if any. */
+export function heldBy(construct: IConstruct, key: string): string | undefined {
+  const other = claims.get(construct.node.root)?.get(key);
+  return other !== undefined && other !== construct && attached(other) ? other.node.path : undefined;
+}
+
 /**
  * Claims each host with a path prefix for one front door of the app: two front doors for the
  * same host and path would leave the choice between their authentication to the proxy (Istio

@@ -9,9 +9,9 @@ import { Construct } from 'constructs';
 import { GatewayImplementation } from './implementation';
 import * as gwapi from '../../imports/gateway.networking.k8s.io';
 import { isolateBackend } from '../_backend-isolation';
-import { byCodeUnits, chartNamespace, checkBoolean, checkDnsLabel, checkDuration, checkPort, claimFrontDoor, fail, isDnsLabel } from '../_validate';
-import { Backend } from '../backend';
+import { byCodeUnits, chartNamespace, checkBoolean, checkDnsLabel, checkDuration, checkPort, claim, claimFrontDoor, fail, heldBy, isDnsLabel } from '../_validate';
 import { checkJwtIssuer } from '../auth/_jwt-issuer';
+import { Backend } from '../backend';
 import { checkGatewayWideJwtAcknowledged, EXPIRY_HEADER, gatewayAndBackendRules, jwtRule, requireJwt } from '../istio/_jwt';
 import { ExternalAuthorizationProvider } from '../istio/external-authorization';
 import { IstioJwtOptions } from '../istio/jwt-options';
@@ -84,6 +84,17 @@ export function buildFrontDoor(scope: Construct, ctx: string, props: FrontDoorIn
   for (const prefix of route.pathPrefixes) {
     claimFrontDoor(scope, ctx, 'hosts', hosts, prefix);
   }
+  // Gateway API leaves the order between a GRPCRoute and an HTTPRoute of the same host to the
+  // implementation: which one serves a path (and so which authentication applies) would be
+  // up to the controller. One route kind per host.
+  const other = route.kind === 'GRPCRoute' ? 'HTTPRoute' : 'GRPCRoute';
+  hosts.forEach((h, i) => {
+    const holder = heldBy(scope, `${other} host ${h}`);
+    if (holder !== undefined) {
+      fail(ctx, `hosts[${i}]`, h, `a host without a ${other} (${holder} routes it): give gRPC and REST front doors hosts of their own`);
+    }
+    claim(scope, `${route.kind} host ${h}`);
+  });
   if (props.backend.namespace !== undefined && props.backend.namespace !== namespace) {
     fail(ctx, 'backend', `${props.backend.namespace}/${props.backend.serviceName}`,
       'a Service in the chart\'s namespace (a route to another namespace needs a ReferenceGrant there)');

@@ -255,6 +255,9 @@ export function buildFrontDoor(scope: Construct, ctx: string, props: FrontDoorIn
           remoteJWKS: issuer.jwksUri === undefined ? undefined : { uri: issuer.jwksUri.toString() },
           localJWKS: issuer.jwks === undefined ? undefined : { type: 'Inline', inline: issuer.jwks.toJson() },
           claimToHeaders: [{ claim: 'exp', header: EXPIRY_HEADER }],
+          // The Authorization header only (Envoy Gateway also reads an `access_token` query
+          // parameter by default: a token in a URL ends up in logs, and the route could not drop it).
+          extractFrom: { headers: [{ name: 'Authorization', valuePrefix: 'Bearer ' }] },
         }],
       };
       // Envoy's JWT library accepts a token without `exp` (or with 0) as one that never expires:
@@ -355,7 +358,10 @@ function externalAuth(ctx: string, p: ExternalAuthorizationProvider): { extAuth:
     namespace: m[3],
     service: m[1],
     extAuth: {
-      http: { backendRefs: [{ name: m[1], namespace: m[3], port: p.port }], headersToBackend: toBackend ? [...toBackend].sort(byCodeUnits) : undefined },
+      http: {
+        backendRefs: [{ name: m[1], namespace: m[3], port: p.port }],
+        headersToBackend: toBackend ? [...toBackend].sort(byCodeUnits) : undefined,
+      },
       headersToExtAuth: toExtAuth ? [...toExtAuth].sort(byCodeUnits) : undefined,
       failOpen: p.failOpen === true,
       timeout: p.timeout === undefined ? undefined : gatewayDuration(checkDuration(ctx, `${prop}.timeout`, p.timeout, { max: Duration.hours(99999) })),

@@ -54,6 +54,7 @@ describe('Envoy Gateway', () => {
       audiences: ['ml-api'],
       remoteJWKS: { uri: JWT.jwksUri },
       claimToHeaders: [{ claim: 'exp', header: 'x-secure-serving-jwt-exp' }],
+      extractFrom: { headers: [{ name: 'Authorization', valuePrefix: 'Bearer ' }] },
     }]);
     expect(sp.spec.jwt.optional).toBeUndefined();
     expect(sp.spec.authorization.defaultAction).toBe('Deny');

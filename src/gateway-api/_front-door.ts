@@ -9,11 +9,11 @@ import { Construct } from 'constructs';
 import { GatewayImplementation } from './implementation';
 import * as gwapi from '../../imports/gateway.networking.k8s.io';
 import { isolateBackend } from '../_backend-isolation';
-import { byCodeUnits, chartNamespace, checkBoolean, checkDnsLabel, checkDuration, checkPort, claim, claimFrontDoor, fail, heldBy, isDnsLabel } from '../_validate';
+import { byCodeUnits, chartNamespace, checkBoolean, checkDnsLabel, checkDuration, claim, claimFrontDoor, fail, heldBy, isDnsLabel } from '../_validate';
 import { checkJwtIssuer } from '../auth/_jwt-issuer';
 import { Backend } from '../backend';
 import { checkGatewayWideJwtAcknowledged, EXPIRY_HEADER, gatewayAndBackendRules, jwtRule, requireJwt } from '../istio/_jwt';
-import { ExternalAuthorizationProvider } from '../istio/external-authorization';
+import { checkExternalAuthorizationProvider, ExternalAuthorizationProtocol, ExternalAuthorizationProvider } from '../istio/external-authorization';
 import { IstioJwtOptions } from '../istio/jwt-options';
 
 /** The props both Gateway API front doors take (see the constructs for the docs). */
@@ -323,48 +323,27 @@ class ShownProvider {
   }
 }
 
-/** The SecurityPolicy `extAuth` of a provider: HTTP, to `<service>.<namespace>.svc...:<port>`. */
+/** The SecurityPolicy `extAuth` of a provider: HTTP or gRPC, to the Service of its cluster FQDN. */
 function externalAuth(ctx: string, p: ExternalAuthorizationProvider): { extAuth: any; namespace: string; service: string } {
   const prop = 'externalAuthorization';
-  const m = /^([a-z]([-a-z0-9]*[a-z0-9])?)\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)(\.svc(\.[a-z0-9.-]+)?)?$/.exec(p.service);
-  if (!m) {
-    fail(ctx, `${prop}.service`, p.service, 'the authorization Service as "<name>.<namespace>" or its cluster FQDN "<name>.<namespace>.svc.cluster.local"');
-  }
-  checkPort(ctx, `${prop}.port`, p.port);
-  if (p.failOpen === true) {
-    if (p.acknowledgeFailOpen !== true) {
-      fail(ctx, `${prop}.acknowledgeFailOpen`, p.acknowledgeFailOpen, `true with ${prop}.failOpen: an outage of the authorizer then lets every request through`);
-    }
-  } else if (p.acknowledgeFailOpen !== undefined) {
-    fail(ctx, `${prop}.acknowledgeFailOpen`, p.acknowledgeFailOpen, `no acknowledgeFailOpen without ${prop}.failOpen`);
-  }
-  if (p.headersToDownstreamOnDeny !== undefined) {
-    fail(ctx, `${prop}.headersToDownstreamOnDeny`, p.headersToDownstreamOnDeny,
+  const c = checkExternalAuthorizationProvider(ctx, prop, p);
+  if (c.headersToDownstreamOnDeny !== undefined) {
+    fail(ctx, `${prop}.headersToDownstreamOnDeny`, c.headersToDownstreamOnDeny,
       'no headersToDownstreamOnDeny with Envoy Gateway: it returns the authorizer\'s denial response, headers and all');
   }
-  const headerList = (name: string, list: string[] | undefined) => list?.map((h, i) => {
-    if (!/^[a-z0-9-]+$/.test(h)) {
-      fail(ctx, `${prop}.${name}[${i}]`, h, 'a lowercase header name');
-    }
-    return h;
-  });
-  const toExtAuth = headerList('includeRequestHeadersInCheck', p.includeRequestHeadersInCheck ?? ['authorization', 'cookie']);
-  const toBackend = headerList('headersToUpstreamOnAllow', p.headersToUpstreamOnAllow);
-  const status = p.statusOnError;
-  if (status !== undefined && (!Number.isInteger(status) || status < 400 || status > 599)) {
-    fail(ctx, `${prop}.statusOnError`, status, 'an HTTP error status from 400 to 599');
-  }
+  const backendRefs = [{ name: c.serviceName, namespace: c.namespace, port: c.port }];
+  const sorted = (list?: string[]) => (list === undefined ? undefined : [...list].sort(byCodeUnits));
   return {
-    namespace: m[3],
-    service: m[1],
+    namespace: c.namespace,
+    service: c.serviceName,
     extAuth: {
-      http: {
-        backendRefs: [{ name: m[1], namespace: m[3], port: p.port }],
-        headersToBackend: toBackend ? [...toBackend].sort(byCodeUnits) : undefined,
-      },
-      headersToExtAuth: toExtAuth ? [...toExtAuth].sort(byCodeUnits) : undefined,
-      failOpen: p.failOpen === true,
-      timeout: p.timeout === undefined ? undefined : gatewayDuration(checkDuration(ctx, `${prop}.timeout`, p.timeout, { max: Duration.hours(99999) })),
+      ...(c.protocol === ExternalAuthorizationProtocol.GRPC
+        ? { grpc: { backendRefs } }
+        : { http: { backendRefs, headersToBackend: sorted(c.headersToUpstreamOnAllow) } }),
+      headersToExtAuth: sorted(c.includeRequestHeadersInCheck),
+      failOpen: c.failOpen,
+      statusOnError: c.statusOnError,
+      timeout: c.timeout === undefined ? undefined : gatewayDuration(c.timeout),
     },
   };
 }

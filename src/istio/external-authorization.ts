@@ -1,14 +1,24 @@
 import { ApiObject, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as security from '../../imports/security.istio.io';
-import { checkBoolean, checkDnsLabel, checkDuration, checkHostnames, checkInteger, checkNonEmpty, checkPort, contextOf, fail, protoDuration, abandon, checkProps, claim } from '../_validate';
+import { checkDnsLabel, checkDuration, checkHostnames, checkInteger, checkNonEmpty, checkPort, contextOf, fail, protoDuration, abandon, checkProps, claim } from '../_validate';
 import { checkSelector } from './_gateway';
 import { authorityRegex, checkGatewayWideJwtAcknowledged, hostsWithPorts, jwtRule, requireJwt } from './_jwt';
 import { IstioJwtOptions } from './jwt-options';
 
 /**
- * An external authorization service (Dex with oidc-authservice, oauth2-proxy, ...) registered
- * in the mesh config as an `envoyExtAuthzHttp` extension provider.
+ * How the proxy asks an external authorization service.
+ */
+export enum ExternalAuthorizationProtocol {
+  /** An HTTP check request per request (oauth2-proxy, oidc-authservice): Istio's `envoyExtAuthzHttp`. */
+  HTTP = 'http',
+  /** Envoy's gRPC `envoy.service.auth.v3.Authorization` service (OPA-Envoy, Authorino): Istio's `envoyExtAuthzGrpc`. */
+  GRPC = 'grpc',
+}
+
+/**
+ * An external authorization service (Dex with oidc-authservice, oauth2-proxy, OPA, ...): for
+ * Istio an extension provider of the mesh config, for Envoy Gateway a SecurityPolicy `extAuth`.
  */
 export interface ExternalAuthorizationProvider {
   /** The extension provider's name, as the CUSTOM AuthorizationPolicy names it. */
@@ -19,6 +29,12 @@ export interface ExternalAuthorizationProvider {
 
   /** The authorization service's port. */
   readonly port: number;
+
+  /**
+   * How the proxy asks the service.
+   * @default ExternalAuthorizationProtocol.HTTP
+   */
+  readonly protocol?: ExternalAuthorizationProtocol;
 
   /**
    * Request headers sent to the authorization service.
@@ -282,7 +298,7 @@ export class IstioExternalAuthorization extends Construct {
         this.requestAuthentication = jwt.requestAuthentication;
         this.jwtDenyPolicy = jwt.denyPolicy;
       }
-      const identityHeaders = provider.envoyExtAuthzHttp.headersToUpstreamOnAllow as string[] | undefined;
+      const identityHeaders = provider.envoyExtAuthzHttp?.headersToUpstreamOnAllow as string[] | undefined;
       if (ex !== undefined && identityHeaders !== undefined) {
         this.forgedHeaderDenyPolicy = new security.AuthorizationPolicy(this, 'DenyForgedIdentity', {
           metadata: { namespace },
@@ -384,36 +400,91 @@ function headerList(ctx: string, prop: string, value: string[] | undefined): str
   return [...value];
 }
 
-function providerEntry(ctx: string, p: ExternalAuthorizationProvider): any {
-  if (p === null || typeof p !== 'object') {
-    fail(ctx, 'provider', p, 'the extension provider: name, service and port');
-  }
-  checkNonEmpty(ctx, 'provider.name', p.name);
+/** An external authorization provider, checked (see `checkExternalAuthorizationProvider`). */
+export interface CheckedExternalAuthorizationProvider {
+  readonly name: string;
+  readonly protocol: ExternalAuthorizationProtocol;
+  /** The cluster FQDN, and the Service's name and namespace in it. */
+  readonly service: string;
+  readonly serviceName: string;
+  readonly namespace: string;
+  readonly port: number;
+  readonly includeRequestHeadersInCheck?: string[];
+  readonly headersToUpstreamOnAllow?: string[];
+  readonly headersToDownstreamOnDeny?: string[];
+  readonly timeout?: Duration;
+  readonly failOpen: boolean;
+  readonly statusOnError?: number;
+}
+
+/**
+ * Checks an external authorization provider, the same for every construct that takes one;
+ * `prop` is where it sits in the props (`provider`, `externalAuthorization`).
+ */
+export function checkExternalAuthorizationProvider(ctx: string, prop: string, p: ExternalAuthorizationProvider): CheckedExternalAuthorizationProvider {
+  checkNonEmpty(ctx, `${prop}.name`, p.name);
   if (!/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(p.name)) {
-    fail(ctx, 'provider.name', p.name, 'letters, digits, "-", "_" or "."');
+    fail(ctx, `${prop}.name`, p.name, 'letters, digits, "-", "_" or "."');
   }
-  if (typeof p.service !== 'string' || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\.[a-z0-9]([-a-z0-9]*[a-z0-9])?\.svc(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(p.service)) {
-    fail(ctx, 'provider.service', p.service, 'a cluster FQDN "<service>.<namespace>.svc.cluster.local"');
+  const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.svc(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.exec(p.service);
+  if (!m) {
+    fail(ctx, `${prop}.service`, p.service, 'a cluster FQDN "<service>.<namespace>.svc.cluster.local"');
   }
-  checkPort(ctx, 'provider.port', p.port);
-  const failOpen = p.failOpen === undefined ? false : checkBoolean(ctx, 'provider.failOpen', p.failOpen);
+  checkPort(ctx, `${prop}.port`, p.port);
+  const protocol = p.protocol ?? ExternalAuthorizationProtocol.HTTP;
+  if (protocol === ExternalAuthorizationProtocol.GRPC) {
+    // A gRPC authorizer receives every header and says itself which headers to add.
+    for (const field of ['includeRequestHeadersInCheck', 'headersToUpstreamOnAllow', 'headersToDownstreamOnDeny'] as const) {
+      if (p[field] !== undefined) {
+        fail(ctx, `${prop}.${field}`, p[field], `no ${field} with ExternalAuthorizationProtocol.GRPC: the gRPC check request carries every header, and the authorizer's answer says which to add`);
+      }
+    }
+  }
+  const failOpen = p.failOpen ?? false;
   if (failOpen && p.acknowledgeFailOpen !== true) {
-    fail(ctx, 'provider.failOpen', true, 'false, or acknowledgeFailOpen: true (when the authorization service is down, every protected app is open)');
+    fail(ctx, `${prop}.failOpen`, true, 'false, or acknowledgeFailOpen: true (when the authorization service is down, every protected app is open)');
   }
-  const status = p.statusOnError === undefined ? undefined : checkInteger(ctx, 'provider.statusOnError', p.statusOnError, 400, 599);
+  if (!failOpen && p.acknowledgeFailOpen !== undefined) {
+    fail(ctx, `${prop}.acknowledgeFailOpen`, p.acknowledgeFailOpen, `no acknowledgeFailOpen without ${prop}.failOpen`);
+  }
   return {
     name: p.name,
-    envoyExtAuthzHttp: {
-      service: p.service,
-      port: p.port,
-      includeRequestHeadersInCheck: headerList(ctx, 'provider.includeRequestHeadersInCheck', p.includeRequestHeadersInCheck ?? ['authorization', 'cookie']),
-      headersToUpstreamOnAllow: headerList(ctx, 'provider.headersToUpstreamOnAllow', p.headersToUpstreamOnAllow),
-      headersToDownstreamOnDeny: headerList(ctx, 'provider.headersToDownstreamOnDeny', p.headersToDownstreamOnDeny),
-      timeout: p.timeout === undefined ? undefined : protoDuration(checkDuration(ctx, 'provider.timeout', p.timeout)),
-      failOpen,
-      statusOnError: status === undefined ? undefined : String(status),
-    },
+    protocol,
+    service: p.service,
+    serviceName: m[1],
+    namespace: m[3],
+    port: p.port,
+    includeRequestHeadersInCheck: protocol === ExternalAuthorizationProtocol.GRPC ? undefined
+      : headerList(ctx, `${prop}.includeRequestHeadersInCheck`, p.includeRequestHeadersInCheck ?? ['authorization', 'cookie']),
+    headersToUpstreamOnAllow: headerList(ctx, `${prop}.headersToUpstreamOnAllow`, p.headersToUpstreamOnAllow),
+    headersToDownstreamOnDeny: headerList(ctx, `${prop}.headersToDownstreamOnDeny`, p.headersToDownstreamOnDeny),
+    timeout: p.timeout === undefined ? undefined : checkDuration(ctx, `${prop}.timeout`, p.timeout),
+    failOpen,
+    statusOnError: p.statusOnError === undefined ? undefined : checkInteger(ctx, `${prop}.statusOnError`, p.statusOnError, 400, 599),
   };
+}
+
+/** The mesh config's `extensionProviders` entry. */
+function providerEntry(ctx: string, p: ExternalAuthorizationProvider): any {
+  const c = checkExternalAuthorizationProvider(ctx, 'provider', p);
+  const common = {
+    service: c.service,
+    port: c.port,
+    timeout: c.timeout === undefined ? undefined : protoDuration(c.timeout),
+    failOpen: c.failOpen,
+    statusOnError: c.statusOnError === undefined ? undefined : String(c.statusOnError),
+  };
+  return c.protocol === ExternalAuthorizationProtocol.GRPC
+    ? { name: c.name, envoyExtAuthzGrpc: common }
+    : {
+      name: c.name,
+      envoyExtAuthzHttp: {
+        ...common,
+        includeRequestHeadersInCheck: c.includeRequestHeadersInCheck,
+        headersToUpstreamOnAllow: c.headersToUpstreamOnAllow,
+        headersToDownstreamOnDeny: c.headersToDownstreamOnDeny,
+      },
+    };
 }
 
 function checkPaths(ctx: string, paths: string[]): string[] {

@@ -4,7 +4,7 @@ import { ApiObject, Duration, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
   Backend, GatewayApiGrpcIngress, GatewayApiGrpcIngressProps, GatewayApiHttpIngress, GatewayApiHttpIngressProps, GatewayApiTls,
-  GatewayImplementation, JsonWebKeySet,
+  ExternalAuthorizationProtocol, GatewayImplementation, JsonWebKeySet,
 } from '../../src';
 import { FIXED_PUBLIC_KEY_PEM } from '../fixtures/public-key';
 import { expectValidManifests } from '../schema';
@@ -109,6 +109,13 @@ describe('Envoy Gateway', () => {
     expect(docsOf(local, 'ReferenceGrant')).toEqual([]);
   });
 
+  test('a gRPC authorizer (envoy.service.auth.v3): extAuth.grpc, every header sent', () => {
+    const { docs } = rest({ jwt: undefined, externalAuthorization: { ...AUTHZ, protocol: ExternalAuthorizationProtocol.GRPC, port: 9001, statusOnError: 503 } });
+    expect(oneOf(docs, 'SecurityPolicy').spec.extAuth).toEqual({
+      grpc: { backendRefs: [{ name: 'authz', namespace: 'auth', port: 9001 }] }, failOpen: false, statusOnError: 503,
+    });
+  });
+
   test('JWT and external authorization together: one SecurityPolicy with both', () => {
     const sp = oneOf(rest({ externalAuthorization: AUTHZ }).docs, 'SecurityPolicy');
     expect(sp.spec.jwt.providers).toHaveLength(1);
@@ -163,9 +170,12 @@ describe('bad input', () => {
     ['fails external authorization on Istio', () => rest({ implementation: undefined, jwt: undefined, externalAuthorization: AUTHZ }), 'externalAuthorization',
       'GatewayImplementation.envoyGateway() for externalAuthorization'],
     ['fails failOpen without its acknowledgement', () => rest({ jwt: undefined, externalAuthorization: { ...AUTHZ, failOpen: true } }),
-      'externalAuthorization.acknowledgeFailOpen', 'an outage of the authorizer then lets every request through'],
+      'externalAuthorization.failOpen', 'when the authorization service is down, every protected app is open'],
     ['fails an authorizer that is not a cluster Service name', () => rest({ jwt: undefined, externalAuthorization: { ...AUTHZ, service: 'authz.example.com:8080' } }),
-      'externalAuthorization.service', '"<name>.<namespace>"'],
+      'externalAuthorization.service', 'a cluster FQDN'],
+    ['fails request headers for a gRPC authorizer', () => rest({
+      jwt: undefined, externalAuthorization: { ...AUTHZ, protocol: ExternalAuthorizationProtocol.GRPC, includeRequestHeadersInCheck: ['cookie'] },
+    }), 'externalAuthorization.includeRequestHeadersInCheck', 'the gRPC check request carries every header'],
     ['fails headersToDownstreamOnDeny on Envoy Gateway', () => rest({ jwt: undefined, externalAuthorization: { ...AUTHZ, headersToDownstreamOnDeny: ['set-cookie'] } }),
       'externalAuthorization.headersToDownstreamOnDeny', 'no headersToDownstreamOnDeny with Envoy Gateway'],
     ['fails no authentication without the opt-in', () => rest({ jwt: undefined }), 'jwt', 'jwt or externalAuthorization'],

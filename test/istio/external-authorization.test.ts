@@ -1,5 +1,5 @@
 import { Duration, Testing } from 'cdk8s';
-import { IstioExternalAuthorization, IstioExternalAuthorizationProps } from '../../src';
+import { ExternalAuthorizationProtocol, IstioExternalAuthorization, IstioExternalAuthorizationProps } from '../../src';
 import { policyRuleMatches } from '../attack/istio';
 import { envoyConfigErrors } from '../envoy/protos';
 import { expectValidManifests } from '../schema';
@@ -155,6 +155,17 @@ describe('options', () => {
     expect(docsOf(docs, 'RequestAuthentication')).toHaveLength(0);
     expect(authz.meshConfig.extensionProviders[0].envoyExtAuthzHttp).toMatchObject({ timeout: '5s', statusOnError: '503', headersToDownstreamOnDeny: ['set-cookie'] });
     expectValidManifests(docs);
+  });
+
+  test('a gRPC authorizer is an envoyExtAuthzGrpc provider; HTTP-only header lists are refused for it', () => {
+    const grpc = { name: 'opa', service: 'opa.opa.svc.cluster.local', port: 9191, protocol: ExternalAuthorizationProtocol.GRPC, timeout: Duration.seconds(2) };
+    const { authz, docs } = build({ provider: grpc });
+    expect(authz.meshConfig.extensionProviders).toEqual([{
+      name: 'opa', envoyExtAuthzGrpc: { service: 'opa.opa.svc.cluster.local', port: 9191, timeout: '2s', failOpen: false },
+    }]);
+    expectValidManifests(docs);
+    expect(() => build({ provider: { ...grpc, headersToUpstreamOnAllow: ['x-user'] } }))
+      .toThrow(/invalid provider.headersToUpstreamOnAllow \["x-user"\]: expected no headersToUpstreamOnAllow with ExternalAuthorizationProtocol.GRPC/);
   });
 
   test('the unsafe path-only exemption of the seed, when asked for explicitly', () => {

@@ -421,7 +421,8 @@ export interface CheckedExternalAuthorizationProvider {
  * Checks an external authorization provider, the same for every construct that takes one;
  * `prop` is where it sits in the props (`provider`, `externalAuthorization`).
  */
-export function checkExternalAuthorizationProvider(ctx: string, prop: string, p: ExternalAuthorizationProvider): CheckedExternalAuthorizationProvider {
+export function checkExternalAuthorizationProvider(ctx: string, prop: string,
+  p: ExternalAuthorizationProvider): CheckedExternalAuthorizationProvider {
   checkNonEmpty(ctx, `${prop}.name`, p.name);
   if (!/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(p.name)) {
     fail(ctx, `${prop}.name`, p.name, 'letters, digits, "-", "_" or "."');

@@ -110,7 +110,8 @@ describe('Envoy Gateway', () => {
   });
 
   test('a gRPC authorizer (envoy.service.auth.v3): extAuth.grpc, every header sent', () => {
-    const { docs } = rest({ jwt: undefined, externalAuthorization: { ...AUTHZ, protocol: ExternalAuthorizationProtocol.GRPC, port: 9001, statusOnError: 503 } });
+    const grpcAuthz = { ...AUTHZ, protocol: ExternalAuthorizationProtocol.GRPC, port: 9001, statusOnError: 503 };
+    const { docs } = rest({ jwt: undefined, externalAuthorization: grpcAuthz });
     expect(oneOf(docs, 'SecurityPolicy').spec.extAuth).toEqual({
       grpc: { backendRefs: [{ name: 'authz', namespace: 'auth', port: 9001 }] }, failOpen: false, statusOnError: 503,
     });

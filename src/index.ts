@@ -7,6 +7,7 @@ export * from './istio/tls';
 export * from './istio/aws-nlb-tls';
 export * from './istio/jwt-options';
 export * from './istio/grpc-ingress';
+export * from './istio/external-authorization-provider';
 export * from './istio/external-authorization';
 export * from './kserve/inference-service';
 export * from './kserve/local-gateway';

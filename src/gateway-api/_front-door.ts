@@ -12,8 +12,9 @@ import { isolateBackend } from '../_backend-isolation';
 import { byCodeUnits, chartNamespace, checkBoolean, checkDnsLabel, checkDuration, claim, claimFrontDoor, fail, heldBy, isDnsLabel } from '../_validate';
 import { checkJwtIssuer } from '../auth/_jwt-issuer';
 import { Backend } from '../backend';
+import { checkExternalAuthorizationProvider } from '../istio/_external-authorization-provider';
 import { checkGatewayWideJwtAcknowledged, EXPIRY_HEADER, gatewayAndBackendRules, jwtRule, requireJwt } from '../istio/_jwt';
-import { checkExternalAuthorizationProvider, ExternalAuthorizationProtocol, ExternalAuthorizationProvider } from '../istio/external-authorization';
+import { ExternalAuthorizationProtocol, ExternalAuthorizationProvider } from '../istio/external-authorization-provider';
 import { IstioJwtOptions } from '../istio/jwt-options';
 
 /** The props both Gateway API front doors take (see the constructs for the docs). */

@@ -5,7 +5,7 @@ import { GatewayImplementation } from './implementation';
 import { checkGrpcBackend } from '../_backend-checks';
 import { abandon, checkArgs, checkDnsSubdomain, checkHostnames, checkProps, contextOf, fail } from '../_validate';
 import { Backend } from '../backend';
-import { ExternalAuthorizationProvider } from '../istio/external-authorization';
+import { ExternalAuthorizationProvider } from '../istio/external-authorization-provider';
 import { IstioJwtOptions } from '../istio/jwt-options';
 
 /**

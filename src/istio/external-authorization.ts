@@ -1,94 +1,12 @@
-import { ApiObject, Duration } from 'cdk8s';
+import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as security from '../../imports/security.istio.io';
-import { checkDnsLabel, checkDuration, checkHostnames, checkInteger, checkNonEmpty, checkPort, contextOf, fail, protoDuration, abandon, checkProps, claim } from '../_validate';
+import { abandon, checkDnsLabel, checkHostnames, checkProps, claim, contextOf, fail, protoDuration } from '../_validate';
+import { checkExternalAuthorizationProvider } from './_external-authorization-provider';
 import { checkSelector } from './_gateway';
 import { authorityRegex, checkGatewayWideJwtAcknowledged, hostsWithPorts, jwtRule, requireJwt } from './_jwt';
+import { ExternalAuthorizationProtocol, ExternalAuthorizationProvider } from './external-authorization-provider';
 import { IstioJwtOptions } from './jwt-options';
-
-/**
- * How the proxy asks an external authorization service.
- */
-export enum ExternalAuthorizationProtocol {
-  /** An HTTP check request per request (oauth2-proxy, oidc-authservice): Istio's `envoyExtAuthzHttp`. */
-  HTTP = 'http',
-  /** Envoy's gRPC `envoy.service.auth.v3.Authorization` service (OPA-Envoy, Authorino): Istio's `envoyExtAuthzGrpc`. */
-  GRPC = 'grpc',
-}
-
-/**
- * An external authorization service (Dex with oidc-authservice, oauth2-proxy, OPA, ...): for
- * Istio an extension provider of the mesh config, for Envoy Gateway a SecurityPolicy `extAuth`.
- */
-export interface ExternalAuthorizationProvider {
-  /** The extension provider's name, as the CUSTOM AuthorizationPolicy names it. */
-  readonly name: string;
-
-  /** The authorization service's cluster FQDN, such as `authservice.istio-system.svc.cluster.local`. */
-  readonly service: string;
-
-  /** The authorization service's port. */
-  readonly port: number;
-
-  /**
-   * How the proxy asks the service.
-   * @default ExternalAuthorizationProtocol.HTTP
-   */
-  readonly protocol?: ExternalAuthorizationProtocol;
-
-  /**
-   * Request headers sent to the authorization service.
-   *
-   * @default ["authorization", "cookie"]
-   */
-  readonly includeRequestHeadersInCheck?: string[];
-
-  /**
-   * Headers of the authorization service's answer added to allowed requests (for example
-   * `kubeflow-userid`). Requests exempted from the check could forge them: they are denied
-   * when they carry one of these headers.
-   *
-   * @default - none
-   */
-  readonly headersToUpstreamOnAllow?: string[];
-
-  /**
-   * Headers of the authorization service's answer returned to denied clients (for example
-   * `set-cookie` for a login redirect).
-   *
-   * @default - none
-   */
-  readonly headersToDownstreamOnDeny?: string[];
-
-  /**
-   * How long to wait for the authorization service.
-   *
-   * @default - Istio's default (600 seconds)
-   */
-  readonly timeout?: Duration;
-
-  /**
-   * Allow requests when the authorization service cannot be reached. Needs
-   * `acknowledgeFailOpen`, since an outage then opens every protected app.
-   *
-   * @default false
-   */
-  readonly failOpen?: boolean;
-
-  /**
-   * Confirms that `failOpen` is intended.
-   *
-   * @default false
-   */
-  readonly acknowledgeFailOpen?: boolean;
-
-  /**
-   * HTTP status returned when the authorization service fails (and `failOpen` is off).
-   *
-   * @default 403
-   */
-  readonly statusOnError?: number;
-}
 
 /**
  * Requests that skip the external authorization service, for example inference calls from
@@ -177,7 +95,6 @@ export interface IstioExternalAuthorizationProps {
 
 const CLASS = 'IstioExternalAuthorization';
 const KSERVE_PATHS = ['/v1/models/*', '/v2/models/*', '/inference.GRPCInferenceService/*'];
-const HEADER = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
 
 /**
  * External authorization (Dex, oauth2-proxy) on the Istio ingress gateway, with inference
@@ -385,85 +302,6 @@ export class IstioExternalAuthorization extends Construct {
   }
 }
 
-function headerList(ctx: string, prop: string, value: string[] | undefined): string[] | undefined {
-  if (value === undefined) {
-    return undefined;
-  }
-  if (!Array.isArray(value) || value.length === 0) {
-    fail(ctx, prop, value, 'a non-empty list of header names, or no list');
-  }
-  value.forEach((h, i) => {
-    if (typeof h !== 'string' || !HEADER.test(h)) {
-      fail(ctx, `${prop}[${i}]`, h, 'a lowercase HTTP header name');
-    }
-  });
-  return [...value];
-}
-
-/** An external authorization provider, checked (see `checkExternalAuthorizationProvider`). */
-export interface CheckedExternalAuthorizationProvider {
-  readonly name: string;
-  readonly protocol: ExternalAuthorizationProtocol;
-  /** The cluster FQDN, and the Service's name and namespace in it. */
-  readonly service: string;
-  readonly serviceName: string;
-  readonly namespace: string;
-  readonly port: number;
-  readonly includeRequestHeadersInCheck?: string[];
-  readonly headersToUpstreamOnAllow?: string[];
-  readonly headersToDownstreamOnDeny?: string[];
-  readonly timeout?: Duration;
-  readonly failOpen: boolean;
-  readonly statusOnError?: number;
-}
-
-/**
- * Checks an external authorization provider, the same for every construct that takes one;
- * `prop` is where it sits in the props (`provider`, `externalAuthorization`).
- */
-export function checkExternalAuthorizationProvider(ctx: string, prop: string,
-  p: ExternalAuthorizationProvider): CheckedExternalAuthorizationProvider {
-  checkNonEmpty(ctx, `${prop}.name`, p.name);
-  if (!/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(p.name)) {
-    fail(ctx, `${prop}.name`, p.name, 'letters, digits, "-", "_" or "."');
-  }
-  const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.svc(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.exec(p.service);
-  if (!m) {
-    fail(ctx, `${prop}.service`, p.service, 'a cluster FQDN "<service>.<namespace>.svc.cluster.local"');
-  }
-  checkPort(ctx, `${prop}.port`, p.port);
-  const protocol = p.protocol ?? ExternalAuthorizationProtocol.HTTP;
-  if (protocol === ExternalAuthorizationProtocol.GRPC) {
-    // A gRPC authorizer receives every header and says itself which headers to add.
-    for (const field of ['includeRequestHeadersInCheck', 'headersToUpstreamOnAllow', 'headersToDownstreamOnDeny'] as const) {
-      if (p[field] !== undefined) {
-        fail(ctx, `${prop}.${field}`, p[field], `no ${field} with ExternalAuthorizationProtocol.GRPC: the gRPC check request carries every header, and the authorizer's answer says which to add`);
-      }
-    }
-  }
-  const failOpen = p.failOpen ?? false;
-  if (failOpen && p.acknowledgeFailOpen !== true) {
-    fail(ctx, `${prop}.failOpen`, true, 'false, or acknowledgeFailOpen: true (when the authorization service is down, every protected app is open)');
-  }
-  if (!failOpen && p.acknowledgeFailOpen !== undefined) {
-    fail(ctx, `${prop}.acknowledgeFailOpen`, p.acknowledgeFailOpen, `no acknowledgeFailOpen without ${prop}.failOpen`);
-  }
-  return {
-    name: p.name,
-    protocol,
-    service: p.service,
-    serviceName: m[1],
-    namespace: m[3],
-    port: p.port,
-    includeRequestHeadersInCheck: protocol === ExternalAuthorizationProtocol.GRPC ? undefined
-      : headerList(ctx, `${prop}.includeRequestHeadersInCheck`, p.includeRequestHeadersInCheck ?? ['authorization', 'cookie']),
-    headersToUpstreamOnAllow: headerList(ctx, `${prop}.headersToUpstreamOnAllow`, p.headersToUpstreamOnAllow),
-    headersToDownstreamOnDeny: headerList(ctx, `${prop}.headersToDownstreamOnDeny`, p.headersToDownstreamOnDeny),
-    timeout: p.timeout === undefined ? undefined : checkDuration(ctx, `${prop}.timeout`, p.timeout),
-    failOpen,
-    statusOnError: p.statusOnError === undefined ? undefined : checkInteger(ctx, `${prop}.statusOnError`, p.statusOnError, 400, 599),
-  };
-}
 
 /** The mesh config's `extensionProviders` entry. */
 function providerEntry(ctx: string, p: ExternalAuthorizationProvider): any {

@@ -35,6 +35,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     'protobufjs@^7.5.0',
     // property-based tests: random valid and invalid props, seeded so a failure reproduces
     'fast-check@^4.11.0',
+    // a test app on a current cdk8s-plus line, for Backend.fromServiceConstruct
+    'cdk8s-plus-33@^2.5.57',
   ],
 
   // This repository is not hosted on GitHub Actions; CI is `.ci/run`.

@@ -25,7 +25,7 @@ export function checkGrpcBackend(ctx: string, backend: Backend): Backend {
   if (named || declared) {
     return backend;
   }
-  if (backend.service !== undefined || name !== undefined || app !== undefined) {
+  if (backend._serviceObject !== undefined || name !== undefined || app !== undefined) {
     fail(ctx, 'backend', `${backend.serviceName}:${backend.port} (port name ${name === undefined ? 'unset' : JSON.stringify(name)})`,
       'a Service port named "grpc" or "grpc-<suffix>" (or with appProtocol grpc): otherwise Istio forwards HTTP/1.1 and gRPC fails; ' +
       'name it when you create the Service, for example ports: [{ port: 8500, name: "grpc" }]');

@@ -56,11 +56,11 @@ export function isolateBackend(scope: Construct, ctx: string, backend: Backend, 
   /** With `meshSources`: the token the backend's sidecar requires as well. */
   readonly jwt?: BackendJwt;
 }): BackendIsolation | undefined {
-  const service = backend.service;
+  const service = backend._serviceObject;
   if (service === undefined) {
     return undefined;
   }
-  const serviceSpec = () => ApiObject.of(service).toJson().spec ?? {};
+  const serviceSpec = () => service.toJson().spec ?? {};
   const selectorOf = (spec: any) => sorted(spec.selector ?? {});
   const targetPortOf = (spec: any) => (spec.ports ?? []).find((p: any) => p.port === backend.port)?.targetPort ?? backend.port;
   const namespace = backend.namespace ?? Chart.of(scope).namespace;

@@ -1,4 +1,6 @@
+import { ApiObject } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
+import { IConstruct } from 'constructs';
 import { checkArgs, checkDns1035Label, checkPortName, checkDnsLabel, checkNonEmpty, checkPort, fail } from './_validate';
 
 /**
@@ -48,7 +50,7 @@ export interface BackendFromNameOptions {
  */
 export class Backend {
   /**
-   * A Service defined with cdk8s-plus-27.
+   * A Service defined with cdk8s-plus-27 in the same app.
    *
    * The port is chosen from the Service's ports as they are when this is called: pass
    * `options.port` when the Service has several.
@@ -61,12 +63,51 @@ export class Backend {
     if (typeof service.node?.path !== 'string' || !Array.isArray(service.ports)) {
       fail('Backend.fromService', 'service', service, 'a cdk8s-plus Service construct');
     }
-    const ctx = `Backend.fromService(${service.node.path})`;
-    const ports = service.ports;
+    return Backend.ofServiceObject(`Backend.fromService(${service.node.path})`, service, options, service);
+  }
+
+  /**
+   * A Service defined in the same app with any cdk8s-plus 2.x line (cdk8s-plus-27 to -33 and
+   * later), or as a `KubeService` or another `ApiObject` of kind Service: the construct whose
+   * Kubernetes object is the Service.
+   *
+   * The port is chosen from the Service's ports as they are when this is called: pass
+   * `options.port` when the Service has several.
+   *
+   * @param service the Service construct
+   * @param options the port to use
+   */
+  public static fromServiceConstruct(service: IConstruct, options: BackendFromServiceOptions = {}): Backend {
+    const ctx = 'Backend.fromServiceConstruct';
+    [service, options = {}] = checkArgs(ctx, 'Backend', 'fromServiceConstruct', [service, options]);
+    if (typeof service.node?.path !== 'string') {
+      fail(ctx, 'service', service, 'a construct whose Kubernetes object is a Service (a cdk8s-plus Service, or a KubeService)');
+    }
+    return Backend.ofServiceObject(`${ctx}(${service.node.path})`, service, options, undefined);
+  }
+
+  /** A backend for the Service object of `construct`, on the chosen port. */
+  private static ofServiceObject(ctx: string, construct: IConstruct, options: BackendFromServiceOptions, plus: kplus.Service | undefined): Backend {
+    let object: ApiObject | undefined;
+    try {
+      object = ApiObject.of(construct);
+    } catch {
+      object = undefined;
+    }
+    if (object === undefined || object.kind !== 'Service' || object.apiVersion !== 'v1') {
+      fail(ctx, 'service', construct, `a construct whose Kubernetes object is a v1 Service (it is ${object === undefined ? 'none' : `a ${object.apiVersion} ${object.kind}`})`);
+    }
+    let ports: { port: number; name?: string; appProtocol?: string }[] = [];
+    try {
+      // cdk8s-plus refuses to serialize a Service without ports
+      ports = object.toJson().spec?.ports ?? [];
+    } catch {
+      ports = [];
+    }
     if (ports.length === 0) {
       fail(ctx, 'service.ports', [], 'a Service with at least one port: call service.bind(port, { name }) or pass ports in its props first');
     }
-    let chosen: kplus.ServicePort | undefined;
+    let chosen: { port: number; name?: string; appProtocol?: string } | undefined;
     if (options.port === undefined) {
       if (ports.length > 1) {
         fail(ctx, 'options.port', undefined, `one of the Service's ports ${ports.map(p => p.port).join(', ')} (the Service has several)`);
@@ -80,11 +121,13 @@ export class Backend {
       }
     }
     return new Backend({
-      serviceName: service.name,
+      serviceName: object.name,
       port: chosen.port,
-      namespace: service.metadata.namespace,
+      namespace: object.metadata.namespace,
       portName: chosen.name,
-      service,
+      appProtocol: chosen.appProtocol,
+      service: plus,
+      serviceObject: object,
     });
   }
 
@@ -140,14 +183,20 @@ export class Backend {
   public readonly appProtocol?: string;
 
   /**
-   * The cdk8s-plus Service this backend was made from, if any.
+   * The cdk8s-plus-27 Service this backend was made from, if any.
    *
-   * @default - none: the backend was made with `fromName`
+   * @default - none: the backend was made with `fromName` or `fromServiceConstruct`
    */
   public readonly service?: kplus.Service;
 
+  /**
+   * @internal The Service object in this app (from `fromService` or `fromServiceConstruct`):
+   * the front doors read its selector at synth time to isolate its pods.
+   */
+  public readonly _serviceObject?: ApiObject;
+
   private constructor(props: {
-    serviceName: string; port: number; namespace?: string; portName?: string; appProtocol?: string; service?: kplus.Service;
+    serviceName: string; port: number; namespace?: string; portName?: string; appProtocol?: string; service?: kplus.Service; serviceObject?: ApiObject;
   }) {
     this.serviceName = props.serviceName;
     this.port = props.port;
@@ -155,6 +204,7 @@ export class Backend {
     this.portName = props.portName;
     this.appProtocol = props.appProtocol;
     this.service = props.service;
+    this._serviceObject = props.serviceObject;
   }
 
   /**

@@ -221,7 +221,7 @@ export function buildFrontDoor(scope: Construct, ctx: string, props: FrontDoorIn
 
   // Istio: the token is checked at the Gateway's pods and again at the backend's sidecar.
   const rule = props.jwt !== undefined && !eg ? jwtRule(ctx, 'jwt', props.jwt) : undefined;
-  const twice = rule !== undefined && !direct && props.backend.service !== undefined ? gatewayAndBackendRules(rule) : undefined;
+  const twice = rule !== undefined && !direct && props.backend._serviceObject !== undefined ? gatewayAndBackendRules(rule) : undefined;
   // Envoy Gateway forwards the token to the backend (jwt_authn `forward: true`): the route drops it
   // unless the user wants it passed on.
   const dropToken = eg && props.jwt !== undefined && props.jwt.forwardOriginalToken !== true;

@@ -408,7 +408,7 @@ export class IstioGrpcIngress extends Construct {
       }
       // With a backend it can see, the token is checked again at the backend's sidecar: the
       // gateway's pods serve every route that any namespace binds to them.
-      const twice = rule !== undefined && !direct && props.backend.service !== undefined ? gatewayAndBackendRules(rule) : undefined;
+      const twice = rule !== undefined && !direct && props.backend._serviceObject !== undefined ? gatewayAndBackendRules(rule) : undefined;
       if (rule !== undefined) {
         const jwt = requireJwt(this, { namespace: gatewayNamespace, attach: { selector }, jwt: twice?.gateway ?? rule, hosts });
         this.requestAuthentication = jwt.requestAuthentication;

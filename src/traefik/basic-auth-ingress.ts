@@ -228,7 +228,7 @@ export class TraefikBasicAuthIngress extends Construct {
       const direct = checkBoolean(ctx, 'allowDirectBackendAccess', props.allowDirectBackendAccess ?? false);
       const traefikSelector = checkLabels(ctx, 'traefikSelector', props.traefikSelector ?? { 'app.kubernetes.io/name': 'traefik' });
       const traefikNamespace = props.traefikNamespace === undefined ? undefined : checkDnsLabel(ctx, 'traefikNamespace', props.traefikNamespace);
-      if (props.backend.service !== undefined && !direct && traefikNamespace === undefined) {
+      if (props.backend._serviceObject !== undefined && !direct && traefikNamespace === undefined) {
         fail(ctx, 'traefikNamespace', undefined,
           'the namespace of Traefik\'s pods: a NetworkPolicy admits only them to the backend\'s pods, so that no other workload can call it without credentials ' +
           '(allowDirectBackendAccess: true to write no NetworkPolicy)');

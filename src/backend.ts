@@ -86,6 +86,30 @@ export class Backend {
     return Backend.ofServiceObject(`${ctx}(${service.node.path})`, service, options, undefined);
   }
 
+  /**
+   * A Service by name, for example one created by a Helm chart or another app.
+   *
+   * @param serviceName the Service's `metadata.name` (a DNS-1035 label)
+   * @param port the Service port (1-65535)
+   * @param options namespace and what is known of the port
+   */
+  public static fromName(serviceName: string, port: number, options: BackendFromNameOptions = {}): Backend {
+    const ctx = 'Backend.fromName';
+    [serviceName, port, options = {}] = checkArgs(ctx, 'Backend', 'fromName', [serviceName, port, options]);
+    checkDns1035Label(ctx, 'serviceName', serviceName);
+    checkPort(ctx, 'port', port);
+    if (options.namespace !== undefined) {
+      checkDnsLabel(ctx, 'options.namespace', options.namespace);
+    }
+    if (options.portName !== undefined) {
+      checkPortName(ctx, 'options.portName', options.portName);
+    }
+    if (options.appProtocol !== undefined) {
+      checkNonEmpty(ctx, 'options.appProtocol', options.appProtocol);
+    }
+    return new Backend({ serviceName, port, ...options });
+  }
+
   /** A backend for the Service object of `construct`, on the chosen port. */
   private static ofServiceObject(ctx: string, construct: IConstruct, options: BackendFromServiceOptions, plus: kplus.Service | undefined): Backend {
     let object: ApiObject | undefined;
@@ -131,30 +155,6 @@ export class Backend {
     });
   }
 
-  /**
-   * A Service by name, for example one created by a Helm chart or another app.
-   *
-   * @param serviceName the Service's `metadata.name` (a DNS-1035 label)
-   * @param port the Service port (1-65535)
-   * @param options namespace and what is known of the port
-   */
-  public static fromName(serviceName: string, port: number, options: BackendFromNameOptions = {}): Backend {
-    const ctx = 'Backend.fromName';
-    [serviceName, port, options = {}] = checkArgs(ctx, 'Backend', 'fromName', [serviceName, port, options]);
-    checkDns1035Label(ctx, 'serviceName', serviceName);
-    checkPort(ctx, 'port', port);
-    if (options.namespace !== undefined) {
-      checkDnsLabel(ctx, 'options.namespace', options.namespace);
-    }
-    if (options.portName !== undefined) {
-      checkPortName(ctx, 'options.portName', options.portName);
-    }
-    if (options.appProtocol !== undefined) {
-      checkNonEmpty(ctx, 'options.appProtocol', options.appProtocol);
-    }
-    return new Backend({ serviceName, port, ...options });
-  }
-
   /** The Service's name. */
   public readonly serviceName: string;
 
@@ -196,7 +196,8 @@ export class Backend {
   public readonly _serviceObject?: ApiObject;
 
   private constructor(props: {
-    serviceName: string; port: number; namespace?: string; portName?: string; appProtocol?: string; service?: kplus.Service; serviceObject?: ApiObject;
+    serviceName: string; port: number; namespace?: string; portName?: string; appProtocol?: string;
+    service?: kplus.Service; serviceObject?: ApiObject;
   }) {
     this.serviceName = props.serviceName;
     this.port = props.port;

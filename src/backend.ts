@@ -195,10 +195,7 @@ export class Backend {
    */
   public readonly _serviceObject?: ApiObject;
 
-  private constructor(props: {
-    serviceName: string; port: number; namespace?: string; portName?: string; appProtocol?: string;
-    service?: kplus.Service; serviceObject?: ApiObject;
-  }) {
+  private constructor(props: BackendParts) {
     this.serviceName = props.serviceName;
     this.port = props.port;
     this.namespace = props.namespace;
@@ -218,4 +215,15 @@ export class Backend {
   public fqdn(defaultNamespace: string, clusterDomain: string = 'cluster.local'): string {
     return `${this.serviceName}.${this.namespace ?? defaultNamespace}.svc.${clusterDomain}`;
   }
+}
+
+/** What a Backend is made of. */
+interface BackendParts {
+  readonly serviceName: string;
+  readonly port: number;
+  readonly namespace?: string;
+  readonly portName?: string;
+  readonly appProtocol?: string;
+  readonly service?: kplus.Service;
+  readonly serviceObject?: ApiObject;
 }

@@ -70,7 +70,7 @@ export function isolateBackend(scope: Construct, ctx: string, backend: Backend, 
   scope.node.addValidation({
     validate: () => {
       selects = selects || Object.keys(selectorOf(serviceSpec())).length > 0;
-      return selects ? [] : [`${ctx}: invalid backend ${service.node.path}: expected a Service that selects pods (a selector), so that only the front door can reach them; ` +
+      return selects ? [] : [`${ctx}: invalid backend ${backend._servicePath}: expected a Service that selects pods (a selector), so that only the front door can reach them; ` +
         'with no selector the NetworkPolicy would apply to every pod of the namespace (allowDirectBackendAccess: true writes none)'];
     },
   });

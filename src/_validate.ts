@@ -150,9 +150,14 @@ export function checkHostnames(ctx: Context, prop: string, values: string[], opt
   return [...values];
 }
 
-/** A Service port name (IANA_SVC_NAME): at most 15 lowercase letters, digits or '-', at least one letter, no '--'. */
+/** True for a Service port name (IANA_SVC_NAME): at most 15 lowercase letters, digits or '-', at least one letter, no '--'. */
+export function isPortName(value: string): boolean {
+  return typeof value === 'string' && value.length <= 15 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value) && /[a-z]/.test(value) && !value.includes('--');
+}
+
+/** A Service port name (see `isPortName`). */
 export function checkPortName(ctx: Context, prop: string, value: string): string {
-  if (typeof value !== 'string' || value.length > 15 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value) || !/[a-z]/.test(value) || value.includes('--')) {
+  if (!isPortName(value)) {
     fail(ctx, prop, value, 'a port name of at most 15 lowercase letters, digits or "-", with at least one letter and no "--" (such as "grpc")');
   }
   return value;
@@ -251,7 +256,10 @@ export function checkLabels(ctx: Context, prop: string, labels: { [key: string]:
     fail(ctx, prop, labels, expected);
   }
   for (const [k, v] of entries) {
-    if (!LABEL_KEY.test(k) || k.length > 316 || typeof v !== 'string' || !LABEL_VALUE.test(v) || v.length > 63) {
+    // A key is an optional DNS-subdomain prefix (at most 253 characters) and a name of at most 63.
+    const slash = k.lastIndexOf('/');
+    const keyFits = (slash < 0 ? k : k.slice(slash + 1)).length <= 63 && slash <= 253;
+    if (!LABEL_KEY.test(k) || !keyFits || typeof v !== 'string' || !LABEL_VALUE.test(v) || v.length > 63) {
       fail(ctx, `${prop}.${k}`, v, 'a Kubernetes label key and value');
     }
   }
@@ -452,7 +460,13 @@ function conform(ctx: Context, prop: string, value: unknown, ref: TypeRef, secre
       if (!Array.isArray(value)) {
         wrong();
       }
-      return (value as unknown[]).map((v, i) => conform(ctx, `${prop}[${i}]`, v, element, secret));
+      // Array.from reads holes as undefined: a sparse list is refused at its hole, not copied with it.
+      return Array.from(value as unknown[], (v, i) => {
+        if (v === undefined || v === null) {
+          fail(ctx, `${prop}[${i}]`, shape(v, false), `${describe(element)} (lists have no empty items)`);
+        }
+        return conform(ctx, `${prop}[${i}]`, v, element, secret);
+      });
     }
     if (!isPlainObject(value)) {
       wrong();

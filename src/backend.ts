@@ -152,6 +152,7 @@ export class Backend {
       appProtocol: chosen.appProtocol,
       service: plus,
       serviceObject: object,
+      servicePath: construct.node.path,
     });
   }
 
@@ -195,6 +196,9 @@ export class Backend {
    */
   public readonly _serviceObject?: ApiObject;
 
+  /** @internal The path of the Service construct the user gave, for messages. */
+  public readonly _servicePath?: string;
+
   private constructor(props: BackendParts) {
     this.serviceName = props.serviceName;
     this.port = props.port;
@@ -203,6 +207,7 @@ export class Backend {
     this.appProtocol = props.appProtocol;
     this.service = props.service;
     this._serviceObject = props.serviceObject;
+    this._servicePath = props.servicePath;
   }
 
   /**
@@ -226,4 +231,5 @@ interface BackendParts {
   readonly appProtocol?: string;
   readonly service?: kplus.Service;
   readonly serviceObject?: ApiObject;
+  readonly servicePath?: string;
 }

@@ -6,9 +6,9 @@ import * as path from 'path';
 import { App, Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
-  AwsNlbTls, Backend, BasicAuthUser, EnvoyJwtProxy, GatewayApiGrpcIngress, GatewayApiTls, IstioExternalAuthorization, IstioGrpcIngress,
-  IstioTls, JsonWebKeySet, KServeDeploymentMode, KServeLocalGateway, MeshIsolatedInferenceService, MeshWideStrictMtls,
-  TraefikBasicAuthIngress, TraefikCipherSuites, TraefikTls,
+  AwsNlbTls, Backend, BasicAuthUser, EnvoyJwtProxy, GatewayApiGrpcIngress, GatewayApiHttpIngress, GatewayApiTls, GatewayImplementation,
+  IstioExternalAuthorization, IstioGrpcIngress, IstioTls, JsonWebKeySet, KServeDeploymentMode, KServeLocalGateway, MeshIsolatedInferenceService,
+  MeshWideStrictMtls, TraefikBasicAuthIngress, TraefikCipherSuites, TraefikTls,
 } from '../src';
 import { FIXED_PUBLIC_KEY_PEM } from './fixtures/public-key';
 import { runInFreshProcess, SECOND_LOCALE } from './util';
@@ -309,6 +309,55 @@ describe('accepted though wrong', () => {
     expect(() => (TraefikCipherSuites.MODERN as string[]).push('TLS_RSA_WITH_RC4_128_SHA')).toThrow(TypeError);
     expectRefused(() => new TraefikBasicAuthIngress(chart(), 't', { ...TRAEFIK, tlsOptions: { cipherSuites: ['TLS_RSA_WITH_RC4_128_SHA'] } }),
       'TraefikBasicAuthIngress ', 'tlsOptions.cipherSuites[0]');
+  });
+});
+
+describe('found by the property tests', () => {
+  test('fails a label key whose name passes 63 characters or whose prefix passes 253', () => {
+    expectRefused(() => istio(chart(), { ...ISTIO, gatewaySelector: { ['a'.repeat(64)]: 'x' } }), 'IstioGrpcIngress ', `gatewaySelector.${'a'.repeat(64)}`);
+    expectRefused(() => istio(chart(), { ...ISTIO, gatewaySelector: { [`${'c'.repeat(254)}/a`]: 'x' } }), 'IstioGrpcIngress ', `gatewaySelector.${'c'.repeat(254)}/a`);
+  });
+
+  test('fails a list with a hole at the hole, not with a TypeError or a null in the output', () => {
+    // eslint-disable-next-line no-sparse-arrays
+    expectRefused(() => istio(chart(), { ...ISTIO, hosts: [, 'a.example.com'] }), 'IstioGrpcIngress ', 'hosts[0]');
+    // eslint-disable-next-line no-sparse-arrays
+    expectRefused(() => new EnvoyJwtProxy(chart(), 'p', { ...ENVOY, unauthenticatedPaths: [, '/healthz'] as any }), 'EnvoyJwtProxy ', 'unauthenticatedPaths[0]');
+    // eslint-disable-next-line no-sparse-arrays
+    expectRefused(() => AwsNlbTls.annotations({ certificateArns: [, ARN] as any }), 'AwsNlbTls.annotations', 'options.certificateArns[0]');
+  });
+
+  test('an image from a registry whose host has "--" (punycode) is fine; an uppercase repository is not', () => {
+    new EnvoyJwtProxy(chart(), 'p', { ...ENVOY, image: 'xn--bcher-kva.example/envoy:v1.36.2' });
+    expectRefused(() => new EnvoyJwtProxy(chart(), 'p', { ...ENVOY, image: 'EnvoyProxy/envoy:v1.36.2' }), 'EnvoyJwtProxy ', 'image');
+  });
+
+  test('fails a local gateway name its Service cannot take, and an ingress gateway reference with a long part', () => {
+    expectRefused(() => new KServeLocalGateway(chart(), 'l', { name: '0gw' }), 'KServeLocalGateway ', 'name');
+    expectRefused(() => new KServeLocalGateway(chart(), 'l').ingressConfig({ ingressGateway: `${'a'.repeat(64)}/b` }),
+      'KServeLocalGateway.ingressConfig', 'options.ingressGateway');
+  });
+
+  test('names the options of a PEM key as options.kid and options.algorithm', () => {
+    expectRefused(() => JsonWebKeySet.fromPublicKeyPem(FIXED_PUBLIC_KEY_PEM, { kid: '' }), 'JsonWebKeySet.fromPublicKeyPem', 'options.kid');
+  });
+
+  test('fails an NLB port name with "--", without showing a salt', () => {
+    expectRefused(() => AwsNlbTls.annotations({ certificateArns: [ARN], sslPorts: ['https--x'] }), 'AwsNlbTls.annotations', 'options.sslPorts[0]');
+    const e = expectRefused(() => BasicAuthUser.fromPassword('alice', 'pw', { cost: 4, salt: SECRET }), 'BasicAuthUser.fromPassword', 'options.salt');
+    expect(e.message).not.toContain(SECRET);
+  });
+
+  test('fails on Envoy Gateway what its schemas refuse: a status it does not take, an endless timeout, more than 16 hosts', () => {
+    const eg = GatewayImplementation.envoyGateway();
+    const rest = (more: any) => new GatewayApiHttpIngress(chart(), 'r', {
+      hosts: ['r.example.com'], backend: Backend.fromName('r', 80), tls: GatewayApiTls.atLoadBalancer(), implementation: eg, ...more,
+    });
+    const authz = { name: 'a', service: 'a.auth.svc.cluster.local', port: 9000 };
+    expectRefused(() => rest({ externalAuthorization: { ...authz, statusOnError: 418 } }), 'GatewayApiHttpIngress ', 'externalAuthorization.statusOnError');
+    expectRefused(() => rest({ externalAuthorization: { ...authz, timeout: Duration.hours(100_000) } }), 'GatewayApiHttpIngress ', 'externalAuthorization.timeout');
+    expectRefused(() => rest({ jwt: JWT, hosts: Array.from({ length: 17 }, (_, i) => `h${i}.example.com`) }), 'GatewayApiHttpIngress ', 'hosts');
+    expectRefused(() => rest({ jwt: JWT, pathPrefixes: Array.from({ length: 65 }, (_, i) => `/p${i}`) }), 'GatewayApiHttpIngress ', 'pathPrefixes');
   });
 });
 

@@ -90,7 +90,7 @@ export class BasicAuthUser {
     }
     const cost = checkInteger(CTX_PASSWORD, 'options.cost', options.cost ?? 10, 4, 31);
     if (options.salt !== undefined && !BCRYPT_SALT.test(options.salt)) {
-      fail(CTX_PASSWORD, 'options.salt', options.salt,
+      fail(CTX_PASSWORD, 'options.salt', REDACTED,
         '22 characters of bcrypt base64 ("./A-Za-z0-9", the last one of ".Oeu"), as in the 22 characters after "$2b$10$" of a bcrypt hash');
     }
     const salt = options.salt ?? derivedSalt(username);

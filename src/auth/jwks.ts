@@ -209,10 +209,16 @@ export class JsonWebKeySet {
     } catch {
       fail(ctx, 'pem', `a ${key.asymmetricKeyType} key`, 'an RSA, EC (P-256, P-384, P-521) or Ed25519 public key');
     }
-    this.addJwk(ctx, 'pem', { ...jwk, kid: options.kid, alg: options.algorithm?.name });
+    this.addJwk(ctx, 'pem', { ...jwk, kid: options.kid, alg: options.algorithm?.name }, { kid: 'options.kid', alg: 'options.algorithm' });
   }
 
-  private addJwk(ctx: string, prop: string, jwk: any): void {
+  /**
+   * Adds a key. `prop` names the key in messages; `from` names where its kid and alg came from
+   * when not from the key itself (the options of a PEM key).
+   */
+  private addJwk(ctx: string, prop: string, jwk: any, from: { kid?: string; alg?: string } = {}): void {
+    const kidProp = from.kid ?? `${prop}.kid`;
+    const algProp = from.alg ?? `${prop}.alg`;
     if (jwk === null || typeof jwk !== 'object' || Array.isArray(jwk)) {
       fail(ctx, prop, REDACTED, 'a JSON Web Key object');
     }
@@ -256,10 +262,10 @@ export class JsonWebKeySet {
     const algName = jwk.alg ?? DEFAULT_ALG[curve];
     const alg = ALGORITHMS.find(a => a.name === algName);
     if (!alg) {
-      fail(ctx, `${prop}.alg`, algName, `one of ${ALGORITHMS.map(a => a.name).join(', ')} (HMAC algorithms are not accepted)`);
+      fail(ctx, algProp, algName, `one of ${ALGORITHMS.map(a => a.name).join(', ')} (HMAC algorithms are not accepted)`);
     }
     if (alg._key !== curve) {
-      fail(ctx, `${prop}.alg`, alg.name, `an algorithm for a ${curve} key: ${ALGORITHMS.filter(a => a._key === curve).map(a => a.name).join(', ')}`);
+      fail(ctx, algProp, alg.name, `an algorithm for a ${curve} key: ${ALGORITHMS.filter(a => a._key === curve).map(a => a.name).join(', ')}`);
     }
     if (jwk.use !== undefined && jwk.use !== 'sig') {
       fail(ctx, `${prop}.use`, jwk.use, '"sig"');
@@ -269,10 +275,10 @@ export class JsonWebKeySet {
     }
     const kid = jwk.kid ?? thumbprint(pub);
     if (typeof kid !== 'string' || !/^[\x21-\x7e]+$/.test(kid)) {
-      fail(ctx, `${prop}.kid`, kid, 'a non-empty key ID of printable ASCII without spaces');
+      fail(ctx, kidProp, kid, 'a non-empty key ID of printable ASCII without spaces');
     }
     if (this.byKid.has(kid)) {
-      fail(ctx, `${prop}.kid`, kid, 'a key ID not used by another key of the set');
+      fail(ctx, kidProp, kid, 'a key ID not used by another key of the set');
     }
     this.byKid.set(kid, { kty, kid, use: 'sig', alg: alg.name, ...Object.fromEntries(MEMBERS[kty].map(m => [m, jwk[m]])) });
   }

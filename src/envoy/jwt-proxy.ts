@@ -214,7 +214,7 @@ const MIN_ENVOY_MINOR = 30;
  */
 function checkEnvoyImage(ctx: string, image: string): string {
   const expected = 'an image reference with a pinned tag or digest, such as "envoyproxy/envoy:v1.36.2"';
-  if (!IMAGE.test(image)) {
+  if (image.length > 512 || !IMAGE.test(image)) {
     fail(ctx, 'image', image, expected);
   }
   const digest = image.includes('@sha256:');
@@ -257,7 +257,12 @@ function checkContainerResources(ctx: string, resources: kplus.ContainerResource
 /** The smallest memory limit accepted for the proxy. */
 const MIN_MEMORY_LIMIT = 64 * 2 ** 20;
 
-const IMAGE = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
+/**
+ * An image reference as the distribution grammar reads it: an optional registry host (with a
+ * '.' or a port, or `localhost`: otherwise the first part is a path component), lowercase path
+ * components separated by '.', '_', '__' or dashes, a tag and or a digest.
+ */
+const IMAGE = /^(?:(?:localhost(?::[0-9]+)?|(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))+(?::[0-9]+)?|(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]):[0-9]+)\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 const DEFAULT_CORS_HEADERS = [
   'authorization', 'content-type', 'grpc-timeout', 'keep-alive', 'user-agent', 'x-accept-content-transfer-encoding',
   'x-accept-response-streaming', 'x-grpc-web', 'x-user-agent',

@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 import { GatewayImplementation } from './implementation';
 import * as gwapi from '../../imports/gateway.networking.k8s.io';
 import { isolateBackend } from '../_backend-isolation';
-import { byCodeUnits, chartNamespace, checkBoolean, checkDnsLabel, checkDuration, claim, claimFrontDoor, fail, heldBy, isDnsLabel } from '../_validate';
+import { byCodeUnits, chartNamespace, checkBoolean, checkDnsLabel, checkDuration, claim, claimFrontDoor, fail, heldBy, isDnsLabel, Shown } from '../_validate';
 import { checkJwtIssuer } from '../auth/_jwt-issuer';
 import { Backend } from '../backend';
 import { checkExternalAuthorizationProvider } from '../istio/_external-authorization-provider';
@@ -73,12 +73,19 @@ const MODERN_CIPHERS = [
   'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305',
 ];
 
+/** The `extAuth.statusOnError` values the SecurityPolicy schema allows (Envoy's HTTP status codes of 4xx and 5xx). */
+const EG_ERROR_STATUSES = [400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 421, 422, 423, 424, 426, 428,
+  429, 431, 500, 501, 502, 503, 504, 505, 506, 507, 508, 510, 511];
+
 /** A CEL expression true only for a verified token whose `exp` is a positive integer (see `EXPIRY_HEADER`). */
 const EXPIRY_CEL = `has(request.headers['${EXPIRY_HEADER}']) && request.headers['${EXPIRY_HEADER}'].matches('^[1-9][0-9]*$')`;
 
 export function buildFrontDoor(scope: Construct, ctx: string, props: FrontDoorInput, route: RouteKind): FrontDoor {
   const out: { -readonly [K in keyof FrontDoor]?: FrontDoor[K] } = {};
   const hosts = props.hosts;
+  if (hosts.length > 16) {
+    fail(ctx, 'hosts', hosts, 'at most 16 host names (a Gateway API route holds 16)');
+  }
   const impl = props.implementation ?? GatewayImplementation.istio();
   const eg = impl._kind === 'envoy-gateway';
   const namespace = chartNamespace(ctx, scope, 'the routes, the Gateway and its policies live there');
@@ -154,9 +161,16 @@ export function buildFrontDoor(scope: Construct, ctx: string, props: FrontDoorIn
       fail(ctx, 'listenerName', props.listenerName, 'no listenerName without existingGateway (the created Gateway\'s listener is "https")');
     }
     const annotations = props.infrastructureAnnotations;
-    for (const [k, v] of Object.entries(annotations ?? {})) {
-      if (!/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(k)) {
-        fail(ctx, `infrastructureAnnotations.${k}`, v, 'an annotation key and a string value');
+    const entries = Object.entries(annotations ?? {});
+    if (entries.length > 16) {
+      fail(ctx, 'infrastructureAnnotations', new Shown(`{${entries.length} annotations}`), 'at most 16 annotations (the Gateway\'s infrastructure holds 16)');
+    }
+    for (const [k, v] of entries) {
+      if (!/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(k) || k.length > 253) {
+        fail(ctx, `infrastructureAnnotations.${k}`, v, 'an annotation key: an optional DNS prefix and "/", then letters, digits, "-", "_" or "."');
+      }
+      if (v.length > 4096) {
+        fail(ctx, `infrastructureAnnotations.${k}`, new Shown(`<${v.length} characters>`), 'a value of at most 4096 characters');
       }
     }
     const sameNamespace = { namespaces: { from: gwapi.GatewaySpecListenersAllowedRoutesNamespacesFrom.SAME } };
@@ -331,6 +345,9 @@ function externalAuth(ctx: string, p: ExternalAuthorizationProvider): { extAuth:
   if (c.headersToDownstreamOnDeny !== undefined) {
     fail(ctx, `${prop}.headersToDownstreamOnDeny`, c.headersToDownstreamOnDeny,
       'no headersToDownstreamOnDeny with Envoy Gateway: it returns the authorizer\'s denial response, headers and all');
+  }
+  if (c.statusOnError !== undefined && !EG_ERROR_STATUSES.includes(c.statusOnError)) {
+    fail(ctx, `${prop}.statusOnError`, c.statusOnError, `one of the statuses Envoy Gateway accepts: ${EG_ERROR_STATUSES.join(', ')}`);
   }
   const backendRefs = [{ name: c.serviceName, namespace: c.namespace, port: c.port }];
   const sorted = (list?: string[]) => (list === undefined ? undefined : [...list].sort(byCodeUnits));

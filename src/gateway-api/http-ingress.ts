@@ -152,8 +152,8 @@ export class GatewayApiHttpIngress extends Construct {
 
 /** Path prefixes: absolute, normalized (no empty, `.` or `..` segment, no `%`, `?` or `#`), each once, in code-unit order. */
 function checkPathPrefixes(ctx: string, prefixes: string[]): string[] {
-  if (prefixes.length === 0) {
-    fail(ctx, 'pathPrefixes', prefixes, 'at least one path prefix, such as "/v2"');
+  if (prefixes.length === 0 || prefixes.length > 64) {
+    fail(ctx, 'pathPrefixes', prefixes, 'from 1 to 64 path prefixes, such as ["/v2"] (an HTTPRoute rule holds 64 matches)');
   }
   prefixes.forEach((p, i) => {
     const segments = p.split('/').slice(1);

@@ -63,7 +63,7 @@ export function checkExternalAuthorizationProvider(ctx: string, prop: string,
       : headerList(ctx, `${prop}.includeRequestHeadersInCheck`, p.includeRequestHeadersInCheck ?? ['authorization', 'cookie']),
     headersToUpstreamOnAllow: headerList(ctx, `${prop}.headersToUpstreamOnAllow`, p.headersToUpstreamOnAllow),
     headersToDownstreamOnDeny: headerList(ctx, `${prop}.headersToDownstreamOnDeny`, p.headersToDownstreamOnDeny),
-    timeout: p.timeout === undefined ? undefined : checkDuration(ctx, `${prop}.timeout`, p.timeout),
+    timeout: p.timeout === undefined ? undefined : checkDuration(ctx, `${prop}.timeout`, p.timeout, { max: Duration.hours(99999) }),
     failOpen,
     statusOnError: p.statusOnError === undefined ? undefined : checkInteger(ctx, `${prop}.statusOnError`, p.statusOnError, 400, 599),
   };

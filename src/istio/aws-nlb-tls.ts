@@ -1,4 +1,4 @@
-import { byCodeUnits, checkArgs, fail } from '../_validate';
+import { byCodeUnits, checkArgs, fail, isPortName } from '../_validate';
 
 /**
  * The ALPN policy of an AWS Network Load Balancer TLS listener.
@@ -127,7 +127,7 @@ export class AwsNlbTls {
       }
       const n = Number(p);
       const isNumber = /^\d+$/.test(p) && n >= 1 && n <= 65535;
-      const isName = /^(?=.*[a-z])[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(p) && p.length <= 15;
+      const isName = isPortName(p);
       if (typeof p !== 'string' || !(isNumber || isName)) {
         fail(CTX, `options.sslPorts[${i}]`, p, 'a port number (1-65535) or a port name of the Service');
       }

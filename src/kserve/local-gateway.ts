@@ -3,7 +3,7 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import * as networking from '../../imports/networking.istio.io';
 import * as security from '../../imports/security.istio.io';
-import { checkDnsLabel, checkDnsSubdomain, checkHostname, contextOf, fail, abandon, checkArgs, checkProps, claim } from '../_validate';
+import { checkDns1035Label, checkDnsLabel, checkDnsSubdomain, isDnsLabel, checkHostname, contextOf, fail, abandon, checkArgs, checkProps, claim } from '../_validate';
 import { checkSelector } from '../istio/_gateway';
 
 /**
@@ -118,7 +118,8 @@ export class KServeLocalGateway extends Construct {
     try {
       const ctx = contextOf(this, CLASS);
       props = checkProps(ctx, CLASS, props);
-      const name = checkDnsLabel(ctx, 'name', props.name ?? 'kserve-local-gateway');
+      // The name is the Service's too: a DNS-1035 label.
+      const name = checkDns1035Label(ctx, 'name', props.name ?? 'kserve-local-gateway');
       const namespace = checkDnsLabel(ctx, 'namespace', props.namespace ?? 'istio-system');
       const selector = checkSelector(ctx, props.gatewaySelector ?? { istio: 'ingressgateway' });
       const https = this.https = props.https ?? false;
@@ -184,14 +185,15 @@ export class KServeLocalGateway extends Construct {
     const ctx = `${CLASS}.ingressConfig`;
     [options = {}] = checkArgs(ctx, CLASS, 'ingressConfig', [options]);
     const ingressGateway = options.ingressGateway ?? 'knative-serving/knative-ingress-gateway';
-    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ingressGateway)) {
-      fail(ctx, 'ingressGateway', ingressGateway, 'a Gateway as "namespace/name"');
+    const parts = ingressGateway.split('/');
+    if (parts.length !== 2 || !parts.every(isDnsLabel)) {
+      fail(ctx, 'options.ingressGateway', ingressGateway, 'a Gateway as "namespace/name"');
     }
-    const domain = checkHostname(ctx, 'ingressDomain', options.ingressDomain ?? 'example.com');
-    const knativeLocal = checkHostname(ctx, 'knativeLocalGatewayService', options.knativeLocalGatewayService ?? 'knative-local-gateway.istio-system.svc.cluster.local');
+    const domain = checkHostname(ctx, 'options.ingressDomain', options.ingressDomain ?? 'example.com');
+    const knativeLocal = checkHostname(ctx, 'options.knativeLocalGatewayService', options.knativeLocalGatewayService ?? 'knative-local-gateway.istio-system.svc.cluster.local');
     const scheme = options.urlScheme ?? (this.https ? 'https' : 'http');
     if (scheme !== 'http' && scheme !== 'https') {
-      fail(ctx, 'urlScheme', scheme, '"http" or "https"');
+      fail(ctx, 'options.urlScheme', scheme, '"http" or "https"');
     }
     return JSON.stringify({
       enableGatewayApi: false,

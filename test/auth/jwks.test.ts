@@ -107,8 +107,8 @@ describe('bad input', () => {
   });
   test('fails an algorithm that does not fit the key', () => {
     expect(() => JsonWebKeySet.fromPublicKeyPem(pem(p384.publicKey), { algorithm: JwtAlgorithm.ES256 }))
-      .toThrow('invalid pem.alg "ES256": expected an algorithm for a P-384 key: ES384');
-    expect(() => JsonWebKeySet.fromPublicKeyPem(pem(p256.publicKey), { algorithm: JwtAlgorithm.RS256 })).toThrow(/invalid pem.alg "RS256"/);
+      .toThrow('invalid options.algorithm "ES256": expected an algorithm for a P-384 key: ES384');
+    expect(() => JsonWebKeySet.fromPublicKeyPem(pem(p256.publicKey), { algorithm: JwtAlgorithm.RS256 })).toThrow(/invalid options.algorithm "RS256"/);
   });
   test('fails an unsupported key type', () => {
     expect(() => JsonWebKeySet.fromPublicKeyPem(pem(generateKeyPairSync('ed448').publicKey))).toThrow('invalid pem.crv "Ed448": expected P-256, P-384, P-521 or Ed25519');
@@ -116,7 +116,7 @@ describe('bad input', () => {
   });
   test('fails a duplicate kid', () => {
     const set = JsonWebKeySet.fromPublicKeyPem(pem(p256.publicKey), { kid: 'k1' });
-    expect(() => set.addPublicKeyPem(pem(ed.publicKey), { kid: 'k1' })).toThrow('JsonWebKeySet.addPublicKeyPem: invalid pem.kid "k1": expected a key ID not used by another key');
+    expect(() => set.addPublicKeyPem(pem(ed.publicKey), { kid: 'k1' })).toThrow('JsonWebKeySet.addPublicKeyPem: invalid options.kid "k1": expected a key ID not used by another key');
   });
   test('fails garbage PEM, malformed JSON and JSON without keys', () => {
     expect(() => JsonWebKeySet.fromPublicKeyPem('-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----')).toThrow('invalid pem <redacted>: expected a PEM public key or certificate that parses');

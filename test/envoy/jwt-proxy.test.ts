@@ -268,6 +268,6 @@ describe('bad input', () => {
     expect(() => JsonWebKeySet.fromPublicKeyPem(priv)).toThrow(/expected a public key, not a private key/);
     expect(() => JsonWebKeySet.fromPublicKeyPem(generateKeyPairSync('ed448').publicKey.export({ type: 'spki', format: 'pem' }).toString())).toThrow(/Ed448/);
     const set = JsonWebKeySet.fromPublicKeyPem(pem, { kid: 'k' });
-    expect(() => set.addPublicKeyPem(pem, { kid: 'k' })).toThrow(/invalid pem.kid "k"/);
+    expect(() => set.addPublicKeyPem(pem, { kid: 'k' })).toThrow(/invalid options.kid "k"/);
   });
 });

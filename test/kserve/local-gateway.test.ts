@@ -78,7 +78,7 @@ describe('bad input', () => {
   });
   test('fails a bad ingress gateway reference and scheme', () => {
     const gw = new KServeLocalGateway(newChart(), 'g');
-    expect(() => gw.ingressConfig({ ingressGateway: 'gateway' })).toThrow('KServeLocalGateway.ingressConfig: invalid ingressGateway "gateway"');
-    expect(() => gw.ingressConfig({ urlScheme: 'ftp' })).toThrow('invalid urlScheme "ftp"');
+    expect(() => gw.ingressConfig({ ingressGateway: 'gateway' })).toThrow('KServeLocalGateway.ingressConfig: invalid options.ingressGateway "gateway"');
+    expect(() => gw.ingressConfig({ urlScheme: 'ftp' })).toThrow('invalid options.urlScheme "ftp"');
   });
 });

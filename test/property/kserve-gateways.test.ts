@@ -1,0 +1,137 @@
+import * as fc from 'fast-check';
+import { dnsLabel, dnsSubdomain, hostname, labels } from './_arbitraries';
+import { BAD_DNS_LABELS, BAD_DNS_SUBDOMAINS, badHosts, labelMapMutations, labelMutations } from './_mutations';
+import {
+  argsMutations, checkInvalidSpecs, checkValidSpecs, ConstructCase, DELETE, expectChecksCatchBrokenCases, expectRefused,
+  Mutation, mutation, mutationsOf, newApp, props, propsMutations,
+} from './_support';
+import { KServeLocalGateway, MeshWideStrictMtls } from '../../src';
+
+const TIMEOUT = 120_000;
+
+// ---------------------------------------------------------------------------------------------
+// MeshWideStrictMtls
+// ---------------------------------------------------------------------------------------------
+
+const MESH: ConstructCase<any> = {
+  className: 'MeshWideStrictMtls',
+  id: 'mtls',
+  valid: fc.option(props({}, { rootNamespace: dnsLabel, knativeLocalGateway: fc.boolean(), gatewaySelector: labels }), { nil: undefined }),
+  create: (chart, id, p) => {
+    new MeshWideStrictMtls(chart, id, p);
+  },
+};
+
+const meshSemantic = (): Mutation[] => [...labelMutations('rootNamespace', BAD_DNS_LABELS), ...labelMapMutations('gatewaySelector')];
+const meshMutations = mutationsOf((spec: any) => propsMutations(MESH.className, spec), meshSemantic);
+
+// ---------------------------------------------------------------------------------------------
+// KServeLocalGateway
+// ---------------------------------------------------------------------------------------------
+
+/** A Gateway and Service name: a DNS-1035 label (the Service needs one). */
+const serviceName = fc.stringMatching(/^[a-z]([a-z0-9-]{0,20}[a-z0-9])?$/);
+
+const ingressOptions = props({}, {
+  disableIstioVirtualHost: fc.boolean(),
+  ingressDomain: hostname,
+  ingressGateway: fc.tuple(dnsLabel, dnsLabel).map(([a, b]) => `${a}/${b}`),
+  knativeLocalGatewayService: hostname,
+  urlScheme: fc.constantFrom('http', 'https'),
+});
+
+function localGatewaySpecs(name: fc.Arbitrary<string>): fc.Arbitrary<any> {
+  return fc.tuple(
+    fc.oneof(props({ https: fc.constant(true), credentialName: dnsSubdomain }, {}), props({}, { https: fc.constant(false) })),
+    props({}, { name, namespace: dnsLabel, gatewaySelector: labels }),
+    fc.option(ingressOptions, { nil: undefined }),
+  ).map(([a, b, options]) => ({ props: { ...a, ...b }, options }));
+}
+
+/** The construct and its ingressConfig (a string output compared between the two apps). */
+function localGatewayCase(name: fc.Arbitrary<string>): ConstructCase<any> {
+  return {
+    className: 'KServeLocalGateway',
+    id: 'local',
+    valid: localGatewaySpecs(name),
+    create: (chart, id, spec) => new KServeLocalGateway(chart, id, spec.props).ingressConfig(spec.options),
+  };
+}
+const LOCAL = localGatewayCase(serviceName);
+
+
+function localSemantic(spec: any): Mutation[] {
+  const p = spec.props;
+  const out: Mutation[] = [
+    ...labelMutations('props.name', BAD_DNS_LABELS), ...labelMutations('props.namespace', BAD_DNS_LABELS), ...labelMapMutations('props.gatewaySelector'),
+  ];
+  if (p.https === true) {
+    out.push(mutation('props.credentialName', DELETE), ...labelMutations('props.credentialName', BAD_DNS_SUBDOMAINS));
+  } else {
+    out.push(mutation('props.credentialName', 'gateway-tls'), mutation('props.https', true, 'props.credentialName'));
+  }
+  return out.map(m => ({ ...m, expect: (m.expect ?? m.path).replace(/^props\./, '') }));
+}
+
+/** Props mutations of the construct, on the spec's `props` (ingressConfig options are checked apart, below). */
+function localMutations(spec: any): Mutation[] {
+  return propsMutations('KServeLocalGateway', spec.props).map(m => ({ ...m, path: `props.${m.path}`, expect: m.expect ?? m.path }));
+}
+
+const LOCAL_CASE = LOCAL;
+
+function ingressConfigSemantic(options: any): Mutation[] {
+  const o = options ?? {};
+  const out: Mutation[] = [];
+  for (const bad of ['x', 'a/b/c', 'A/b', '', '/b', 'a/', `${'a'.repeat(64)}/b`]) {
+    out.push(mutation('options.ingressGateway', bad));
+  }
+  for (const bad of badHosts(o.ingressDomain ?? 'example.com')) {
+    out.push(mutation('options.ingressDomain', bad), mutation('options.knativeLocalGatewayService', bad));
+  }
+  for (const bad of ['ftp', 'HTTP', '', 'https ']) {
+    out.push(mutation('options.urlScheme', bad));
+  }
+  return out;
+}
+
+describe('MeshWideStrictMtls properties', () => {
+  test('1000 valid prop sets: schema-valid documents, the same YAML from two fresh apps', () => {
+    expect(checkValidSpecs(MESH, { seed: 20251271, numRuns: 1000 })).toBeGreaterThan(2000);
+  }, TIMEOUT);
+
+  test('1000 invalid prop sets: the standard error names the prop; the id can be used again', () => {
+    checkInvalidSpecs(MESH, meshMutations, { seed: 20251272, numRuns: 1000 });
+  }, TIMEOUT);
+
+  test('negative controls: the checks catch a schema-invalid document, non-determinism, a TypeError, a wrong prop, acceptance', () => {
+    expectChecksCatchBrokenCases(MESH, meshMutations);
+  }, TIMEOUT);
+});
+
+describe('KServeLocalGateway properties', () => {
+  const mutations = mutationsOf(localMutations, localSemantic);
+
+  test('1000 valid prop sets (and ingressConfig options): schema-valid documents, the same YAML and ingress config from two fresh apps', () => {
+    expect(checkValidSpecs(LOCAL_CASE, { seed: 20251281, numRuns: 1000 })).toBeGreaterThanOrEqual(2000);
+  }, TIMEOUT);
+
+  test('1000 invalid prop sets: the standard error names the prop; the id can be used again', () => {
+    checkInvalidSpecs(LOCAL_CASE, mutations, { seed: 20251282, numRuns: 1000 });
+  }, TIMEOUT);
+
+  test('1000 invalid ingressConfig options: the standard error (KServeLocalGateway.ingressConfig) names the option', () => {
+    const typeMutations = (options: any) => [...argsMutations('KServeLocalGateway', 'ingressConfig', [options]), ...ingressConfigSemantic(options)];
+    const arb = fc.option(ingressOptions, { nil: undefined }).chain(o => fc.constantFrom(...typeMutations(o)).map(m => ({ o, m })));
+    fc.assert(fc.property(arb, ({ o, m }) => {
+      const { chart } = newApp();
+      const gateway = new KServeLocalGateway(chart, 'local');
+      const args = m.path === 'options' ? (m.value === DELETE ? undefined : m.value) : { ...(o ?? {}), [m.path.split('.')[1]]: m.value };
+      expectRefused(() => gateway.ingressConfig(args), 'KServeLocalGateway.ingressConfig', m.path);
+    }), { seed: 20251283, numRuns: 1000 });
+  }, TIMEOUT);
+
+  test('negative controls: the checks catch a schema-invalid document, non-determinism, a TypeError, a wrong prop, acceptance', () => {
+    expectChecksCatchBrokenCases(LOCAL_CASE, mutations);
+  }, TIMEOUT);
+});

@@ -490,7 +490,9 @@ function conform(ctx: Context, prop: string, value: unknown, ref: TypeRef, secre
   }
   if (t.kind === 'class') {
     const cls = exported(t.name);
-    return cls !== undefined && value instanceof cls ? value : wrong();
+    // Made by the class's factories: an object from Object.create(Class.prototype) passes
+    // instanceof but holds none of what the factories check.
+    return cls !== undefined && value instanceof cls && genuine.has(value as object) ? value : wrong();
   }
   if (!t.datatype) {
     return value !== null && typeof value === 'object' ? value : wrong();
@@ -697,6 +699,14 @@ export function checkRequestWithinLimit(ctx: Context,
   if (request !== undefined && limit !== undefined && quantityValue(request) > quantityValue(limit)) {
     fail(ctx, requestProp, request, `at most ${limitProp} (${JSON.stringify(limit)}): Kubernetes refuses a Pod whose request exceeds its limit`);
   }
+}
+
+/** The value objects the library's classes made (see `made`). */
+const genuine = new WeakSet<object>();
+
+/** Records an object as made by its class's own constructor (every value class calls it). */
+export function made(instance: object): void {
+  genuine.add(instance);
 }
 
 /** Per app (construct tree root): what each kind of claim is held by. */

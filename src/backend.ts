@@ -1,7 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
-import { checkArgs, checkDns1035Label, checkPortName, checkDnsLabel, checkNonEmpty, checkPort, fail } from './_validate';
+import { checkArgs, checkDns1035Label, checkDnsLabel, checkNonEmpty, checkPort, checkPortName, fail, made } from './_validate';
 
 /**
  * Options for `Backend.fromService`.
@@ -200,6 +200,7 @@ export class Backend {
   public readonly _servicePath?: string;
 
   private constructor(props: BackendParts) {
+    made(this);
     this.serviceName = props.serviceName;
     this.port = props.port;
     this.namespace = props.namespace;

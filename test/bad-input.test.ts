@@ -65,6 +65,12 @@ describe('shapes: null, missing and wrongly typed props', () => {
     expectRefused(() => istio(chart(), props), 'IstioGrpcIngress ', prop);
   });
 
+  test('fails an object made with Object.create(Class.prototype) instead of the factories', () => {
+    expectRefused(() => istio(chart(), { ...ISTIO, tls: Object.create(IstioTls.prototype) }), 'IstioGrpcIngress ', 'tls');
+    expectRefused(() => istio(chart(), { ...ISTIO, backend: Object.create(Backend.prototype) }), 'IstioGrpcIngress ', 'backend');
+    expectRefused(() => new TraefikBasicAuthIngress(chart(), 't', { ...TRAEFIK, tls: Object.create(TraefikTls.prototype) }), 'TraefikBasicAuthIngress ', 'tls');
+  });
+
   test('null for an optional prop counts as unset, as in jsii', () => {
     const c = chart();
     istio(c, { ...ISTIO, retries: null, timeout: null, gatewaySelector: null });

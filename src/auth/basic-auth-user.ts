@@ -1,6 +1,6 @@
 import { createHash } from 'crypto';
 import * as bcrypt from 'bcryptjs';
-import { checkArgs, checkInteger, checkUsername, fail, REDACTED, Shown } from '../_validate';
+import { checkArgs, checkInteger, checkUsername, fail, made, REDACTED, Shown } from '../_validate';
 
 /**
  * The password hash algorithm of a `BasicAuthUser`, as htpasswd files and Traefik know them.
@@ -17,6 +17,7 @@ export class PasswordHashAlgorithm {
   public readonly name: string;
 
   private constructor(name: string) {
+    made(this);
     this.name = name;
   }
 }
@@ -137,6 +138,7 @@ export class BasicAuthUser {
   public readonly algorithm: PasswordHashAlgorithm;
 
   private constructor(username: string, hash: string, algorithm: PasswordHashAlgorithm) {
+    made(this);
     this.username = username;
     this.hash = hash;
     this.algorithm = algorithm;

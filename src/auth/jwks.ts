@@ -1,5 +1,5 @@
 import { createHash, createPublicKey, KeyObject } from 'crypto';
-import { checkArgs, fail, REDACTED } from '../_validate';
+import { checkArgs, fail, made, REDACTED } from '../_validate';
 
 /**
  * A JWS signing algorithm for JWT validation. Only asymmetric algorithms: HMAC (HS256...)
@@ -48,6 +48,7 @@ export class JwtAlgorithm {
   public readonly _key: string;
 
   private constructor(name: string, key: string) {
+    made(this);
     this.name = name;
     this._key = key;
   }
@@ -164,7 +165,9 @@ export class JsonWebKeySet {
 
   private readonly byKid = new Map<string, JsonWebKey>();
 
-  private constructor() {}
+  private constructor() {
+    made(this);
+  }
 
   /**
    * Adds a PEM public key.

@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { buildFrontDoor } from './_front-door';
 import { GatewayImplementation } from './implementation';
 import { checkGrpcBackend } from '../_backend-checks';
-import { abandon, checkArgs, checkDnsSubdomain, checkHostnames, checkProps, contextOf, fail } from '../_validate';
+import { abandon, checkArgs, checkDnsSubdomain, checkHostnames, checkProps, contextOf, fail, made } from '../_validate';
 import { Backend } from '../backend';
 import { ExternalAuthorizationProvider } from '../istio/external-authorization-provider';
 import { IstioJwtOptions } from '../istio/jwt-options';
@@ -40,6 +40,7 @@ export class GatewayApiTls {
   public readonly secretName?: string;
 
   private constructor(secretName: string | undefined) {
+    made(this);
     this.secretName = secretName;
   }
 

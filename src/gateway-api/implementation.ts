@@ -1,4 +1,4 @@
-import { checkArgs, checkDnsLabel, checkDnsSubdomain } from '../_validate';
+import { checkArgs, checkDnsLabel, checkDnsSubdomain, made } from '../_validate';
 
 /**
  * Options for `GatewayImplementation.istio`.
@@ -76,6 +76,7 @@ export class GatewayImplementation {
   public readonly _proxyNamespace?: string;
 
   private constructor(kind: 'istio' | 'envoy-gateway', gatewayClassName: string, proxyNamespace: string | undefined) {
+    made(this);
     this._kind = kind;
     this.gatewayClassName = gatewayClassName;
     this._proxyNamespace = proxyNamespace;

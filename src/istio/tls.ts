@@ -1,4 +1,4 @@
-import { checkArgs, checkDnsSubdomain } from '../_validate';
+import { checkArgs, checkDnsSubdomain, made } from '../_validate';
 
 /**
  * Where TLS ends for an Istio ingress gateway, and so what its HTTPS server looks like.
@@ -45,6 +45,7 @@ export class IstioTls {
   public readonly credentialName?: string;
 
   private constructor(mode: 'lb' | 'SIMPLE' | 'MUTUAL', credentialName: string | undefined) {
+    made(this);
     this._mode = mode;
     this.credentialName = credentialName;
   }

@@ -1,5 +1,5 @@
 import { ACCEPTED_SUITES, MODERN_SUITES } from './_cipher-suites';
-import { checkArgs, checkDnsSubdomain, fail } from '../_validate';
+import { checkArgs, checkDnsSubdomain, fail, made } from '../_validate';
 
 /**
  * Where the certificate of a Traefik route comes from.
@@ -57,6 +57,7 @@ export class TraefikTls {
   public readonly secretName?: string;
 
   private constructor(mode: 'certResolver' | 'secret' | 'none', certResolverName: string | undefined, secretName: string | undefined) {
+    made(this);
     this._mode = mode;
     this.certResolverName = certResolverName;
     this.secretName = secretName;

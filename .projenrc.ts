@@ -144,6 +144,8 @@ example.exec('npm ci --no-audit --no-fund', { cwd: 'examples' });
 example.exec('npm run install-lib', { cwd: 'examples' });
 example.exec('npm run synth', { cwd: 'examples' });
 example.exec('ts-node --project test/tsconfig.json test/schema/cli.ts --summary test-reports/example-summary.txt examples/dist');
+// The values for other tools (istiod, the Istio gateway chart, KServe) that cdk8s synth wrote
+example.exec('node .ci/values-check.js examples/dist');
 // The installed tarball's .jsii would otherwise be what jsii-docgen reads for API.md next time.
 example.exec('rm -rf node_modules', { cwd: 'examples' });
 ci.spawn(example);

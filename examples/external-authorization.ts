@@ -8,12 +8,11 @@ import { IstioExternalAuthorization } from 'cdk8s-secure-serving';
  * Kubernetes service-account token instead of a browser login.
  */
 export class ExternalAuthorizationChart extends Chart {
-  /** For the istiod Helm values (`meshConfig`). */
-  public readonly meshConfig: any;
-
   constructor(scope: Construct, id: string, props: ChartProps = {}) {
     super(scope, id, props);
-    const authz = new IstioExternalAuthorization(this, 'dex-auth', {
+    // `cdk8s synth` writes the istiod Helm values (meshConfig) this needs to
+    // dist/values/external-authorization-dex-auth.istiod-values.yaml.
+    new IstioExternalAuthorization(this, 'dex-auth', {
       provider: {
         name: 'dex-auth-provider',
         service: 'authservice.istio-system.svc.cluster.local',
@@ -33,6 +32,5 @@ export class ExternalAuthorizationChart extends Chart {
       // Kubeflow's gateway checks bearer tokens of these issuers for every app it serves.
       acknowledgeGatewayWideJwt: true,
     });
-    this.meshConfig = authz.meshConfig;
   }
 }

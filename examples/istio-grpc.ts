@@ -8,9 +8,6 @@ import { AwsNlbTls, Backend, IstioGrpcIngress } from 'cdk8s-secure-serving';
  * AWS NLB terminates TLS, with basic auth from the basic_auth Wasm plugin.
  */
 export class IstioGrpcChart extends Chart {
-  /** The ingress gateway Service annotations, for the gateway's Helm values. */
-  public readonly gatewayServiceAnnotations: { [key: string]: string };
-
   constructor(scope: Construct, id: string, backend: Backend, props: ChartProps = {}) {
     super(scope, id, { namespace: 'ml-services', ...props });
 
@@ -25,10 +22,11 @@ export class IstioGrpcChart extends Chart {
         // The plugin needs the password itself; read it from the environment, never from code.
         credentials: [{ username: 'ml-client', password: process.env.ML_API_PASSWORD ?? 'example-only-change-me' }],
       },
-    });
-
-    this.gatewayServiceAnnotations = AwsNlbTls.annotations({
-      certificateArns: ['arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0'],
+      // The NLB in front of the gateway: `cdk8s synth` writes them as the gateway chart's Helm
+      // values to dist/values/istio-grpc-ml-api.istio-gateway-values.yaml.
+      loadBalancerAnnotations: AwsNlbTls.annotations({
+        certificateArns: ['arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0'],
+      }),
     });
   }
 }

@@ -10,9 +10,6 @@ const IRIS = 'gs://kfserving-examples/models/sklearn/1.0/model';
  * mTLS; and KServe's own local gateway for callers outside the mesh.
  */
 export class KServeMeshChart extends Chart {
-  /** The `ingress` key of kserve/inferenceservice-config. */
-  public readonly ingressConfig: string;
-
   constructor(scope: Construct, id: string, props: ChartProps = {}) {
     super(scope, id, { namespace: 'user1', ...props });
     new MeshIsolatedInferenceService(this, 'sklearn-iris', { modelFormat: 'sklearn', storageUri: IRIS });
@@ -23,7 +20,8 @@ export class KServeMeshChart extends Chart {
       createNamespace: false,
     });
     new MeshWideStrictMtls(this, 'mesh-mtls');
-    const localGateway = new KServeLocalGateway(this, 'kserve-local-gateway');
-    this.ingressConfig = localGateway.ingressConfig();
+    // `cdk8s synth` writes the ingress keys to merge into kserve/inferenceservice-config to
+    // dist/values/kserve-mesh-kserve-local-gateway.kserve-ingress-patch.json.
+    new KServeLocalGateway(this, 'kserve-local-gateway');
   }
 }

@@ -266,6 +266,21 @@ export function checkLabels(ctx: Context, prop: string, labels: { [key: string]:
   return Object.fromEntries(entries.sort(([a], [b]) => byCodeUnits(a, b)));
 }
 
+/** Kubernetes annotations (none or more), as a map sorted by key; values of at most 4096 characters here. */
+export function checkAnnotations(ctx: Context, prop: string, annotations: { [key: string]: string }): { [key: string]: string } {
+  const entries = Object.entries(annotations);
+  for (const [k, v] of entries) {
+    const slash = k.lastIndexOf('/');
+    if (!LABEL_KEY.test(k) || (slash < 0 ? k : k.slice(slash + 1)).length > 63 || slash > 253) {
+      fail(ctx, `${prop}.${k}`, v, 'an annotation key: an optional DNS prefix and "/", then at most 63 letters, digits, "-", "_" or "."');
+    }
+    if (v.length > 4096) {
+      fail(ctx, `${prop}.${k}`, new Shown(`<${v.length} characters>`), 'a value of at most 4096 characters');
+    }
+  }
+  return Object.fromEntries(entries.sort(([a], [b]) => byCodeUnits(a, b)));
+}
+
 /** A list (an array: a single string is refused, not taken for a list of characters). */
 export function checkList<T>(ctx: Context, prop: string, value: T[]): T[] {
   if (!Array.isArray(value)) {
@@ -713,7 +728,7 @@ export function made(instance: object): void {
 const claims = new WeakMap<IConstruct, Map<string, IConstruct>>();
 
 /** True while `construct` is still in its tree (a refused construct is taken out). */
-function attached(construct: IConstruct): boolean {
+export function attached(construct: IConstruct): boolean {
   for (let c: IConstruct = construct; c.node.scope !== undefined; c = c.node.scope) {
     if (c.node.scope.node.tryFindChild(c.node.id) !== c) {
       return false;

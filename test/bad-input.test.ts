@@ -107,7 +107,7 @@ describe('shapes: null, missing and wrongly typed props', () => {
     ['fails a number as password, without calling it empty', () => BasicAuthUser.fromPassword('alice', 12345 as any), 'BasicAuthUser.fromPassword', 'password'],
     ['fails JwtAlgorithm.of(null)', () => JwtAlgorithm_of(null), 'JwtAlgorithm.of', 'name'],
     ['fails AwsNlbTls.annotations() without options', () => AwsNlbTls.annotations(undefined as any), 'AwsNlbTls.annotations', 'options'],
-    ['fails KServeLocalGateway.ingressConfig with a string', () => new KServeLocalGateway(chart(), 'g').ingressConfig('x' as any), 'KServeLocalGateway.ingressConfig', 'options'],
+    ['fails KServeLocalGateway.ingressConfig with an object', () => new KServeLocalGateway(chart(), 'g').ingressConfig({} as any), 'KServeLocalGateway.ingressConfig', 'current'],
   ])('%s', (_name, fn, context, prop) => {
     expectRefused(fn, context, prop);
   });
@@ -340,8 +340,7 @@ describe('found by the property tests', () => {
 
   test('fails a local gateway name its Service cannot take, and an ingress gateway reference with a long part', () => {
     expectRefused(() => new KServeLocalGateway(chart(), 'l', { name: '0gw' }), 'KServeLocalGateway ', 'name');
-    expectRefused(() => new KServeLocalGateway(chart(), 'l').ingressConfig({ ingressGateway: `${'a'.repeat(64)}/b` }),
-      'KServeLocalGateway.ingressConfig', 'options.ingressGateway');
+    expectRefused(() => new KServeLocalGateway(chart(), 'l', { ingress: { ingressGateway: `${'a'.repeat(64)}/b` } }), 'KServeLocalGateway ', 'ingress.ingressGateway');
   });
 
   test('names the options of a PEM key as options.kid and options.algorithm', () => {

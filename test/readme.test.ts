@@ -79,6 +79,10 @@ test('README examples run as copied', async () => {
     const docs = manifests.flatMap(f => YAML.parseAllDocuments(fs.readFileSync(path.join(outdir, f), 'utf8')).map(d => d.toJSON()))
       .filter(d => d !== null);
     expectValidManifests(docs);
+    // Every values file the README names is there, as it says.
+    const named = [...new Set([...readme.matchAll(/dist\/values\/([a-z0-9.-]+\.(?:yaml|json))/g)].map(m => m[1]))];
+    expect(named.length).toBeGreaterThanOrEqual(2);
+    expect(named.filter(n => !fs.existsSync(path.join(outdir, 'values', n)))).toEqual([]);
     // The token the README signs verifies against the JWKS the Envoy example wrote.
     const jwksJson = docs.find(d => d.kind === 'ConfigMap' && d.data?.['jwks.json'])!.data['jwks.json'];
     const token = fs.readFileSync(path.join(dir, 'token'), 'utf8').trim();

@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 import { GatewayImplementation } from './implementation';
 import * as gwapi from '../../imports/gateway.networking.k8s.io';
 import { isolateBackend } from '../_backend-isolation';
-import { byCodeUnits, chartNamespace, checkBoolean, checkDnsLabel, checkDuration, claim, claimFrontDoor, fail, heldBy, isDnsLabel, Shown } from '../_validate';
+import { byCodeUnits, chartNamespace, checkAnnotations, checkBoolean, checkDnsLabel, checkDuration, claim, claimFrontDoor, fail, heldBy, isDnsLabel, Shown } from '../_validate';
 import { checkJwtIssuer } from '../auth/_jwt-issuer';
 import { Backend } from '../backend';
 import { checkExternalAuthorizationProvider } from '../istio/_external-authorization-provider';
@@ -160,19 +160,12 @@ export function buildFrontDoor(scope: Construct, ctx: string, props: FrontDoorIn
     if (props.listenerName !== undefined) {
       fail(ctx, 'listenerName', props.listenerName, 'no listenerName without existingGateway (the created Gateway\'s listener is "https")');
     }
-    const annotations = props.infrastructureAnnotations;
-    const entries = Object.entries(annotations ?? {});
+    const entries = Object.keys(props.infrastructureAnnotations ?? {});
     if (entries.length > 16) {
       fail(ctx, 'infrastructureAnnotations', new Shown(`{${entries.length} annotations}`), 'at most 16 annotations (the Gateway\'s infrastructure holds 16)');
     }
-    for (const [k, v] of entries) {
-      if (!/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(k) || k.length > 253) {
-        fail(ctx, `infrastructureAnnotations.${k}`, v, 'an annotation key: an optional DNS prefix and "/", then letters, digits, "-", "_" or "."');
-      }
-      if (v.length > 4096) {
-        fail(ctx, `infrastructureAnnotations.${k}`, new Shown(`<${v.length} characters>`), 'a value of at most 4096 characters');
-      }
-    }
+    const annotations = props.infrastructureAnnotations === undefined ? undefined
+      : checkAnnotations(ctx, 'infrastructureAnnotations', props.infrastructureAnnotations);
     const sameNamespace = { namespaces: { from: gwapi.GatewaySpecListenersAllowedRoutesNamespacesFrom.SAME } };
     const redirect = props.httpsRedirect ?? true;
     const secret = props.tls.secretName;
@@ -193,7 +186,7 @@ export function buildFrontDoor(scope: Construct, ctx: string, props: FrontDoorIn
       metadata: {},
       spec: {
         gatewayClassName: impl.gatewayClassName,
-        infrastructure: annotations ? { annotations: sortedMap(annotations) } : undefined,
+        infrastructure: annotations ? { annotations } : undefined,
         listeners,
       },
     });
@@ -378,8 +371,4 @@ export function gatewayDuration(d: Duration): string {
     }
   }
   return parts.length === 0 ? '0s' : parts.join('');
-}
-
-function sortedMap(map: { [key: string]: string }): { [key: string]: string } {
-  return Object.fromEntries(Object.entries(map).sort(([a], [b]) => byCodeUnits(a, b)));
 }

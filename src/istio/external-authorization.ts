@@ -1,8 +1,9 @@
-import { ApiObject } from 'cdk8s';
+import { ApiObject, Yaml } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as security from '../../imports/security.istio.io';
 import { abandon, checkDnsLabel, checkHostnames, checkProps, claim, contextOf, fail, protoDuration } from '../_validate';
 import { checkExternalAuthorizationProvider } from './_external-authorization-provider';
+import { addValuesFile, valuesFileName } from '../_values-files';
 import { checkSelector } from './_gateway';
 import { authorityRegex, checkGatewayWideJwtAcknowledged, hostsWithPorts, jwtRule, requireJwt } from './_jwt';
 import { ExternalAuthorizationProtocol, ExternalAuthorizationProvider } from './external-authorization-provider';
@@ -148,7 +149,8 @@ export class IstioExternalAuthorization extends Construct {
    * The istiod mesh configuration this needs, for the Helm values `meshConfig` (or
    * IstioOperator `spec.meshConfig`): the `extensionProviders` entry, and path normalization
    * `DECODE_AND_MERGE_SLASHES` so that `//v1/...` or `%2F` cannot slip past the path rules.
-   * Merge it with the providers the mesh already has.
+   * Merge it with the providers the mesh already has. `App.synth()` writes it as Helm values to
+   * `<outdir>/values/<path>.istiod-values.yaml`.
    */
   public readonly meshConfig: any;
 
@@ -295,6 +297,9 @@ export class IstioExternalAuthorization extends Construct {
         extensionProviders: [provider],
         pathNormalization: { normalization: 'DECODE_AND_MERGE_SLASHES' },
       }));
+      const meshConfig = this.meshConfig;
+      addValuesFile(this, valuesFileName(this, 'istiod-values.yaml'), () =>
+        `# istiod Helm values (istio/istiod chart) for ${this.node.path}: merge extensionProviders with the mesh's own.\n${Yaml.stringify({ meshConfig })}`);
     } catch (e) {
       abandon(this);
       throw e;

@@ -1,14 +1,15 @@
-import { ApiObject, Duration } from 'cdk8s';
+import { ApiObject, Duration, Yaml } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as extensions from '../../imports/extensions.istio.io';
 import * as networking from '../../imports/networking.istio.io';
 import { checkGrpcBackend } from '../_backend-checks';
 import { isolateBackend } from '../_backend-isolation';
-import { byCodeUnits, checkBoolean, checkDnsLabel, checkDuration, checkHostnames, checkInteger, contextOf, fail, isDnsLabel, protoDuration, REDACTED, Shown, abandon, chartNamespace, checkProps, checkUsername, claimFrontDoor } from '../_validate';
+import { byCodeUnits, checkBoolean, checkDnsLabel, checkDuration, checkHostnames, checkInteger, contextOf, fail, isDnsLabel, protoDuration, REDACTED, Shown, abandon, chartNamespace, checkAnnotations, checkProps, checkUsername, claimFrontDoor } from '../_validate';
 import { Backend } from '../backend';
 import { checkSelector } from './_gateway';
 import { authorityRegex, checkGatewayWideJwtAcknowledged, EXPIRY_HEADER, gatewayAndBackendRules, jwtRule, requireJwt } from './_jwt';
 import { IstioJwtOptions } from './jwt-options';
+import { addValuesFile, valuesFileName } from '../_values-files';
 import { IstioTls } from './tls';
 
 /**
@@ -154,6 +155,16 @@ export interface IstioGrpcIngressProps {
    * @default true
    */
   readonly httpsRedirect?: boolean;
+
+  /**
+   * Annotations for the ingress gateway's load balancer Service, for example
+   * `AwsNlbTls.annotations(...)` with `IstioTls.atLoadBalancer()`. Istio's gateway Helm chart
+   * owns that Service: `App.synth()` writes them as the chart's values (`service.annotations`)
+   * to `<outdir>/values/<path>.istio-gateway-values.yaml`.
+   *
+   * @default - none
+   */
+  readonly loadBalancerAnnotations?: { [key: string]: string };
 
   /**
    * Timeout of a whole request (gRPC streams included).
@@ -341,6 +352,11 @@ export class IstioGrpcIngress extends Construct {
         }
       }
       const httpsRedirect = props.httpsRedirect === undefined ? true : checkBoolean(ctx, 'httpsRedirect', props.httpsRedirect);
+      if (props.loadBalancerAnnotations !== undefined) {
+        const annotations = checkAnnotations(ctx, 'loadBalancerAnnotations', props.loadBalancerAnnotations);
+        addValuesFile(this, valuesFileName(this, 'istio-gateway-values.yaml'), () =>
+          `# Helm values of the Istio gateway chart (istio/gateway) that serves ${this.node.path}.\n${Yaml.stringify({ service: { annotations } })}`);
+      }
       const route = routeSpec(ctx, props);
       if (props.basicAuth !== undefined && props.jwt !== undefined) {
         fail(ctx, 'jwt', props.jwt.issuer, 'either basicAuth or jwt, not both');

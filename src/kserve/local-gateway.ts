@@ -3,7 +3,8 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import * as networking from '../../imports/networking.istio.io';
 import * as security from '../../imports/security.istio.io';
-import { checkDns1035Label, checkDnsLabel, checkDnsSubdomain, isDnsLabel, checkHostname, contextOf, fail, abandon, checkArgs, checkProps, claim } from '../_validate';
+import { abandon, byCodeUnits, checkArgs, checkDns1035Label, checkDnsLabel, checkDnsSubdomain, checkHostname, checkProps, claim, contextOf, fail, isDnsLabel } from '../_validate';
+import { addValuesFile, valuesFileName } from '../_values-files';
 import { checkSelector } from '../istio/_gateway';
 
 /**
@@ -46,10 +47,29 @@ export interface KServeLocalGatewayProps {
    * @default { istio: "ingressgateway" }
    */
   readonly gatewaySelector?: { [key: string]: string };
+
+  /**
+   * Other keys of KServe's `ingress` config to set (see `ingressConfig`).
+   *
+   * @default - only the keys this gateway needs
+   */
+  readonly ingress?: KServeIngressConfigOptions;
 }
 
 /**
- * Options for `KServeLocalGateway.ingressConfig`: the rest of KServe's `ingress` settings.
+ * KServe's `ingress` config with this gateway merged in (`KServeLocalGateway.ingressConfig`).
+ */
+export interface KServeIngressConfig {
+  /** The whole `ingress` JSON document: the current one with the changed keys. */
+  readonly document: string;
+
+  /** The keys set, sorted (a key already at its value is not listed). */
+  readonly changedKeys: string[];
+}
+
+/**
+ * Keys of KServe's `ingress` settings to set besides the local gateway's. Each one given is
+ * written; an option not given leaves the current value.
  */
 export interface KServeIngressConfigOptions {
   /**
@@ -63,28 +83,28 @@ export interface KServeIngressConfigOptions {
   /**
    * The domain of model URLs.
    *
-   * @default "example.com"
+   * @default - unchanged
    */
   readonly ingressDomain?: string;
 
   /**
    * The gateway for traffic from outside the cluster, as `namespace/name`.
    *
-   * @default "knative-serving/knative-ingress-gateway"
+   * @default - unchanged
    */
   readonly ingressGateway?: string;
 
   /**
    * Knative's local gateway Service.
    *
-   * @default "knative-local-gateway.istio-system.svc.cluster.local"
+   * @default - unchanged
    */
   readonly knativeLocalGatewayService?: string;
 
   /**
    * The URL scheme of model URLs.
    *
-   * @default "http", or "https" when the local gateway serves HTTPS
+   * @default - "https" when the local gateway serves HTTPS, else unchanged
    */
   readonly urlScheme?: string;
 }
@@ -112,6 +132,9 @@ export class KServeLocalGateway extends Construct {
 
   /** Whether the gateway serves HTTPS. */
   public readonly https: boolean;
+
+  /** The keys of KServe's `ingress` config this gateway sets. */
+  private readonly ingressKeys: { [key: string]: unknown };
 
   constructor(scope: Construct, id: string, props: KServeLocalGatewayProps = {}) {
     super(scope, id);
@@ -168,6 +191,9 @@ export class KServeLocalGateway extends Construct {
       });
       this.gatewayRef = `${namespace}/${name}`;
       this.serviceHost = `${name}.${namespace}.svc.cluster.local`;
+      this.ingressKeys = ingressKeys(ctx, props.ingress ?? {}, this.gatewayRef, this.serviceHost, https);
+      const keys = this.ingressKeys;
+      addValuesFile(this, valuesFileName(this, 'kserve-ingress-patch.json'), () => `${JSON.stringify(keys, undefined, 2)}\n`);
     } catch (e) {
       abandon(this);
       throw e;
@@ -175,41 +201,32 @@ export class KServeLocalGateway extends Construct {
   }
 
   /**
-   * The complete `ingress` JSON document for KServe's `inferenceservice-config` ConfigMap,
-   * with this local gateway. KServe reads the key as one document: a partial one is rejected
-   * ("ingressGateway is required"), so every field is written.
+   * KServe's `ingress` config (the `ingress` key of the `inferenceservice-config` ConfigMap in
+   * KServe's namespace) with this local gateway: the current document with only the keys this
+   * gateway and the `ingress` options need, and which keys those are. KServe reads the key as
+   * one document, so the rest must stay as it is:
+   * `kubectl get configmap inferenceservice-config -n kserve -o jsonpath='{.data.ingress}'`.
    *
-   * @param options the other ingress settings
+   * `App.synth()` writes the keys as a JSON merge patch to
+   * `<outdir>/values/<path>.kserve-ingress-patch.json`.
+   *
+   * @param current the current `ingress` JSON document
    */
-  public ingressConfig(options: KServeIngressConfigOptions = {}): string {
+  public ingressConfig(current: string): KServeIngressConfig {
     const ctx = `${CLASS}.ingressConfig`;
-    [options = {}] = checkArgs(ctx, CLASS, 'ingressConfig', [options]);
-    const ingressGateway = options.ingressGateway ?? 'knative-serving/knative-ingress-gateway';
-    const parts = ingressGateway.split('/');
-    if (parts.length !== 2 || !parts.every(isDnsLabel)) {
-      fail(ctx, 'options.ingressGateway', ingressGateway, 'a Gateway as "namespace/name"');
+    [current] = checkArgs(ctx, CLASS, 'ingressConfig', [current]);
+    let doc: any;
+    try {
+      doc = JSON.parse(current);
+    } catch {
+      doc = undefined;
     }
-    const domain = checkHostname(ctx, 'options.ingressDomain', options.ingressDomain ?? 'example.com');
-    const knativeLocal = checkHostname(ctx, 'options.knativeLocalGatewayService', options.knativeLocalGatewayService ?? 'knative-local-gateway.istio-system.svc.cluster.local');
-    const scheme = options.urlScheme ?? (this.https ? 'https' : 'http');
-    if (scheme !== 'http' && scheme !== 'https') {
-      fail(ctx, 'options.urlScheme', scheme, '"http" or "https"');
+    if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+      fail(ctx, 'current', current.length > 80 ? `${current.slice(0, 80)}…` : current,
+        'the current ingress JSON document of inferenceservice-config, an object such as {"ingressGateway": ...}');
     }
-    return JSON.stringify({
-      enableGatewayApi: false,
-      kserveIngressGateway: 'kserve/kserve-ingress-gateway',
-      ingressGateway,
-      knativeLocalGatewayService: knativeLocal,
-      localGateway: this.gatewayRef,
-      localGatewayService: this.serviceHost,
-      ingressDomain: domain,
-      ingressClassName: 'istio',
-      domainTemplate: '{{ .Name }}-{{ .Namespace }}.{{ .IngressDomain }}',
-      urlScheme: scheme,
-      disableIstioVirtualHost: options.disableIstioVirtualHost ?? true,
-      disableIngressCreation: false,
-      pathTemplate: '/serving/{{ .Namespace }}/{{ .Name }}',
-    }, undefined, 2);
+    const changedKeys = Object.entries(this.ingressKeys).filter(([k, v]) => JSON.stringify(doc[k]) !== JSON.stringify(v)).map(([k]) => k).sort();
+    return { document: JSON.stringify({ ...doc, ...this.ingressKeys }, undefined, 2), changedKeys };
   }
 }
 
@@ -306,4 +323,35 @@ function claimName(construct: Construct, ctx: string, prop: string, object: stri
   if (other !== undefined) {
     fail(ctx, prop, value, `a value that does not write the ${object} that ${other} writes already (one per app)`);
   }
+}
+
+/** The `ingress` keys to set: the local gateway's, and the options given. */
+function ingressKeys(ctx: string, options: KServeIngressConfigOptions, gatewayRef: string, serviceHost: string,
+  https: boolean): { [key: string]: unknown } {
+  const keys: { [key: string]: unknown } = {
+    localGateway: gatewayRef,
+    localGatewayService: serviceHost,
+    disableIstioVirtualHost: options.disableIstioVirtualHost ?? true,
+  };
+  if (options.ingressGateway !== undefined) {
+    const parts = options.ingressGateway.split('/');
+    if (parts.length !== 2 || !parts.every(isDnsLabel)) {
+      fail(ctx, 'ingress.ingressGateway', options.ingressGateway, 'a Gateway as "namespace/name"');
+    }
+    keys.ingressGateway = options.ingressGateway;
+  }
+  if (options.ingressDomain !== undefined) {
+    keys.ingressDomain = checkHostname(ctx, 'ingress.ingressDomain', options.ingressDomain);
+  }
+  if (options.knativeLocalGatewayService !== undefined) {
+    keys.knativeLocalGatewayService = checkHostname(ctx, 'ingress.knativeLocalGatewayService', options.knativeLocalGatewayService);
+  }
+  const scheme = options.urlScheme ?? (https ? 'https' : undefined);
+  if (scheme !== undefined) {
+    if (scheme !== 'http' && scheme !== 'https') {
+      fail(ctx, 'ingress.urlScheme', scheme, '"http" or "https"');
+    }
+    keys.urlScheme = scheme;
+  }
+  return Object.fromEntries(Object.entries(keys).sort(([a], [b]) => byCodeUnits(a, b)));
 }

@@ -1,5 +1,10 @@
-import { Testing } from 'cdk8s';
-import { KServeLocalGateway, MeshWideStrictMtls } from '../../src';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App, Chart, Testing } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Backend, IstioGrpcIngress, IstioTls, KServeLocalGateway, MeshWideStrictMtls } from '../../src';
+import { KSERVE_DEFAULT_INGRESS } from '../fixtures/kserve-ingress';
 import { expectValidManifests } from '../schema';
 import { newChart, oneOf } from '../util';
 
@@ -33,27 +38,64 @@ test('HTTPS: 8445 SIMPLE with the credential, Service 443 -> 8445', () => {
   expectValidManifests(docs);
 });
 
-test('the ingress config is one complete document with the local gateway and disableIstioVirtualHost', () => {
+test('the ingress config merges into the current document: only the keys the gateway needs change, and it says which', () => {
   const chart = newChart('istio-system');
   const gw = new KServeLocalGateway(chart, 'local', { https: true, credentialName: 'tls' });
-  const config = JSON.parse(gw.ingressConfig({ ingressDomain: 'models.example.com' }));
-  expect(config).toEqual({
-    enableGatewayApi: false,
-    kserveIngressGateway: 'kserve/kserve-ingress-gateway',
-    ingressGateway: 'knative-serving/knative-ingress-gateway',
-    knativeLocalGatewayService: 'knative-local-gateway.istio-system.svc.cluster.local',
+  const current = { ...KSERVE_DEFAULT_INGRESS, someFutureKey: { kept: true } };
+  const merged = gw.ingressConfig(JSON.stringify(current));
+  expect(JSON.parse(merged.document)).toEqual({
+    ...current,
     localGateway: 'istio-system/kserve-local-gateway',
     localGatewayService: 'kserve-local-gateway.istio-system.svc.cluster.local',
-    ingressDomain: 'models.example.com',
-    ingressClassName: 'istio',
-    domainTemplate: '{{ .Name }}-{{ .Namespace }}.{{ .IngressDomain }}',
-    urlScheme: 'https',
     disableIstioVirtualHost: true,
-    disableIngressCreation: false,
-    pathTemplate: '/serving/{{ .Namespace }}/{{ .Name }}',
+    urlScheme: 'https',
   });
-  // KServe refuses an ingress document without ingressGateway
-  expect(config.ingressGateway).toBeTruthy();
+  expect(merged.changedKeys).toEqual(['disableIstioVirtualHost', 'localGateway', 'localGatewayService', 'urlScheme']);
+  // the user's own settings stay: domain, gateway, template, keys the library does not know
+  expect(JSON.parse(merged.document).ingressDomain).toBe('models.corp.example');
+  // merged again, nothing changes
+  expect(gw.ingressConfig(merged.document).changedKeys).toEqual([]);
+});
+
+test('ingress options given are set; an HTTP gateway leaves the scheme alone', () => {
+  const gw = new KServeLocalGateway(newChart('istio-system'), 'local', { ingress: { ingressDomain: 'models.example.com', disableIstioVirtualHost: false } });
+  const merged = gw.ingressConfig(JSON.stringify(KSERVE_DEFAULT_INGRESS));
+  expect(merged.changedKeys).toEqual(['ingressDomain', 'localGateway', 'localGatewayService']);
+  expect(JSON.parse(merged.document).urlScheme).toBe('http');
+});
+
+test('App.synth() writes the keys as a merge patch under <outdir>/values/; a refused app and synthYaml write none', () => {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'values-'));
+  try {
+    const app = new App({ outdir });
+    new KServeLocalGateway(new Chart(app, 'mesh'), 'local', { https: true, credentialName: 'tls' });
+    app.synthYaml();
+    expect(fs.existsSync(path.join(outdir, 'values'))).toBe(false);
+    app.synth();
+    expect(fs.readdirSync(outdir).sort()).toEqual(['mesh.k8s.yaml', 'values']);
+    const patch = JSON.parse(fs.readFileSync(path.join(outdir, 'values', 'mesh-local.kserve-ingress-patch.json'), 'utf8'));
+    expect(patch).toEqual({
+      disableIstioVirtualHost: true,
+      localGateway: 'istio-system/kserve-local-gateway',
+      localGatewayService: 'kserve-local-gateway.istio-system.svc.cluster.local',
+      urlScheme: 'https',
+    });
+    // jq -s '.[0] * .[1]' current.json patch.json gives what ingressConfig gives
+    const viaPatch = { ...KSERVE_DEFAULT_INGRESS, ...patch };
+    const gw = app.node.findAll().find(c => c instanceof KServeLocalGateway) as KServeLocalGateway;
+    expect(JSON.parse(gw.ingressConfig(JSON.stringify(KSERVE_DEFAULT_INGRESS)).document)).toEqual(viaPatch);
+
+    const refused = fs.mkdtempSync(path.join(os.tmpdir(), 'values-'));
+    const bad = new App({ outdir: refused });
+    const chart = new Chart(bad, 'mesh', { namespace: 'ml' });
+    new KServeLocalGateway(chart, 'local');
+    new IstioGrpcIngress(chart, 'api', { hosts: ['a.example.com'], backend: Backend.fromService(new kplus.Service(chart, 'svc', { ports: [{ port: 1, name: 'grpc' }] })), tls: IstioTls.atLoadBalancer(), allowUnauthenticated: true });
+    expect(() => bad.synth()).toThrow(/expected a Service that selects pods/);
+    expect(fs.existsSync(path.join(refused, 'values'))).toBe(false);
+    fs.rmSync(refused, { recursive: true, force: true });
+  } finally {
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
 });
 
 test('mesh-wide strict mTLS: PeerAuthentication, *.local ISTIO_MUTUAL, knative-local-gateway on 8081', () => {
@@ -77,8 +119,14 @@ describe('bad input', () => {
     expect(() => new KServeLocalGateway(newChart(), 'g', { credentialName: 'tls' })).toThrow('invalid credentialName "tls": expected no credentialName without https: true');
   });
   test('fails a bad ingress gateway reference and scheme', () => {
+    expect(() => new KServeLocalGateway(newChart(), 'g', { ingress: { ingressGateway: 'gateway' } }))
+      .toThrow('KServeLocalGateway test/g: invalid ingress.ingressGateway "gateway"');
+    expect(() => new KServeLocalGateway(newChart(), 'g', { ingress: { urlScheme: 'ftp' } })).toThrow('invalid ingress.urlScheme "ftp"');
+  });
+
+  test('fails a current document that is not a JSON object', () => {
     const gw = new KServeLocalGateway(newChart(), 'g');
-    expect(() => gw.ingressConfig({ ingressGateway: 'gateway' })).toThrow('KServeLocalGateway.ingressConfig: invalid options.ingressGateway "gateway"');
-    expect(() => gw.ingressConfig({ urlScheme: 'ftp' })).toThrow('invalid options.urlScheme "ftp"');
+    expect(() => gw.ingressConfig('ingressGateway: x')).toThrow('KServeLocalGateway.ingressConfig: invalid current "ingressGateway: x": expected the current ingress JSON document');
+    expect(() => gw.ingressConfig('[]')).toThrow('invalid current "[]"');
   });
 });

@@ -6,6 +6,7 @@ import {
   Mutation, mutation, mutationsOf, newApp, props, propsMutations,
 } from './_support';
 import { KServeLocalGateway, MeshWideStrictMtls } from '../../src';
+import { KSERVE_DEFAULT_INGRESS } from '../fixtures/kserve-ingress';
 
 const TIMEOUT = 120_000;
 
@@ -45,16 +46,19 @@ function localGatewaySpecs(name: fc.Arbitrary<string>): fc.Arbitrary<any> {
     fc.oneof(props({ https: fc.constant(true), credentialName: dnsSubdomain }, {}), props({}, { https: fc.constant(false) })),
     props({}, { name, namespace: dnsLabel, gatewaySelector: labels }),
     fc.option(ingressOptions, { nil: undefined }),
-  ).map(([a, b, options]) => ({ props: { ...a, ...b }, options }));
+  ).map(([a, b, ingress]) => ({ props: { ...a, ...b, ...(ingress === undefined ? {} : { ingress }) } }));
 }
 
-/** The construct and its ingressConfig (a string output compared between the two apps). */
+/** A current `ingress` document shaped like KServe's default (see test/fixtures/kserve-ingress.ts). */
+const CURRENT = JSON.stringify(KSERVE_DEFAULT_INGRESS);
+
+/** The construct and its merged ingress config (a string output compared between the two apps). */
 function localGatewayCase(name: fc.Arbitrary<string>): ConstructCase<any> {
   return {
     className: 'KServeLocalGateway',
     id: 'local',
     valid: localGatewaySpecs(name),
-    create: (chart, id, spec) => new KServeLocalGateway(chart, id, spec.props).ingressConfig(spec.options),
+    create: (chart, id, spec) => new KServeLocalGateway(chart, id, spec.props).ingressConfig(CURRENT).document,
   };
 }
 const LOCAL = localGatewayCase(serviceName);
@@ -70,6 +74,7 @@ function localSemantic(spec: any): Mutation[] {
   } else {
     out.push(mutation('props.credentialName', 'gateway-tls'), mutation('props.https', true, 'props.credentialName'));
   }
+  out.push(...ingressSemantic(p.ingress));
   return out.map(m => ({ ...m, expect: (m.expect ?? m.path).replace(/^props\./, '') }));
 }
 
@@ -80,17 +85,18 @@ function localMutations(spec: any): Mutation[] {
 
 const LOCAL_CASE = LOCAL;
 
-function ingressConfigSemantic(options: any): Mutation[] {
-  const o = options ?? {};
+/** Wrong `ingress` options: each is refused at construction, named `ingress.<option>`. */
+function ingressSemantic(ingress: any): Mutation[] {
+  const o = ingress ?? {};
   const out: Mutation[] = [];
   for (const bad of ['x', 'a/b/c', 'A/b', '', '/b', 'a/', `${'a'.repeat(64)}/b`]) {
-    out.push(mutation('options.ingressGateway', bad));
+    out.push(mutation('props.ingress.ingressGateway', bad));
   }
   for (const bad of badHosts(o.ingressDomain ?? 'example.com')) {
-    out.push(mutation('options.ingressDomain', bad), mutation('options.knativeLocalGatewayService', bad));
+    out.push(mutation('props.ingress.ingressDomain', bad), mutation('props.ingress.knativeLocalGatewayService', bad));
   }
   for (const bad of ['ftp', 'HTTP', '', 'https ']) {
-    out.push(mutation('options.urlScheme', bad));
+    out.push(mutation('props.ingress.urlScheme', bad));
   }
   return out;
 }
@@ -120,14 +126,15 @@ describe('KServeLocalGateway properties', () => {
     checkInvalidSpecs(LOCAL_CASE, mutations, { seed: 20251282, numRuns: 1000 });
   }, TIMEOUT);
 
-  test('1000 invalid ingressConfig options: the standard error (KServeLocalGateway.ingressConfig) names the option', () => {
-    const typeMutations = (options: any) => [...argsMutations('KServeLocalGateway', 'ingressConfig', [options]), ...ingressConfigSemantic(options)];
-    const arb = fc.option(ingressOptions, { nil: undefined }).chain(o => fc.constantFrom(...typeMutations(o)).map(m => ({ o, m })));
-    fc.assert(fc.property(arb, ({ o, m }) => {
+  test('1000 invalid current ingress documents: the standard error (KServeLocalGateway.ingressConfig) names the argument', () => {
+    const notAnObject = fc.oneof(fc.string().filter(t => { try { const v = JSON.parse(t); return v === null || typeof v !== 'object' || Array.isArray(v); } catch { return true; } }),
+      fc.jsonValue().filter(v => v === null || typeof v !== 'object' || Array.isArray(v)).map(v => JSON.stringify(v)));
+    const typeMutations = argsMutations('KServeLocalGateway', 'ingressConfig', [CURRENT]);
+    const arb = fc.oneof(notAnObject.map(v => mutation('current', v)), fc.constantFrom(...typeMutations));
+    fc.assert(fc.property(arb, m => {
       const { chart } = newApp();
       const gateway = new KServeLocalGateway(chart, 'local');
-      const args = m.path === 'options' ? (m.value === DELETE ? undefined : m.value) : { ...(o ?? {}), [m.path.split('.')[1]]: m.value };
-      expectRefused(() => gateway.ingressConfig(args), 'KServeLocalGateway.ingressConfig', m.path);
+      expectRefused(() => gateway.ingressConfig(m.value === DELETE ? undefined as any : m.value as any), 'KServeLocalGateway.ingressConfig', m.path);
     }), { seed: 20251283, numRuns: 1000 });
   }, TIMEOUT);
 

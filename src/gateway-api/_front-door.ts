@@ -6,34 +6,15 @@
  */
 import { ApiObject, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
+import type { GatewayApiFrontDoorProps } from './grpc-ingress';
 import { GatewayImplementation } from './implementation';
 import * as gwapi from '../../imports/gateway.networking.k8s.io';
 import { isolateBackend } from '../_backend-isolation';
 import { byCodeUnits, chartNamespace, checkAnnotations, checkBoolean, checkDnsLabel, checkDuration, claim, claimFrontDoor, fail, heldBy, isDnsLabel, Shown } from '../_validate';
 import { checkJwtIssuer } from '../auth/_jwt-issuer';
-import { Backend } from '../backend';
 import { checkExternalAuthorizationProvider } from '../istio/_external-authorization-provider';
 import { checkGatewayWideJwtAcknowledged, EXPIRY_HEADER, gatewayAndBackendRules, jwtRule, requireJwt } from '../istio/_jwt';
 import { ExternalAuthorizationProtocol, ExternalAuthorizationProvider } from '../istio/external-authorization-provider';
-import { IstioJwtOptions } from '../istio/jwt-options';
-
-/** The props both Gateway API front doors take (see the constructs for the docs). */
-export interface FrontDoorInput {
-  readonly hosts: string[];
-  readonly backend: Backend;
-  readonly tls?: { readonly secretName?: string } & object;
-  readonly existingGateway?: string;
-  readonly listenerName?: string;
-  readonly implementation?: GatewayImplementation;
-  readonly infrastructureAnnotations?: { [key: string]: string };
-  readonly httpsRedirect?: boolean;
-  readonly jwt?: IstioJwtOptions;
-  readonly externalAuthorization?: ExternalAuthorizationProvider;
-  readonly acknowledgeGatewayWideJwt?: boolean;
-  readonly allowUnauthenticated?: boolean;
-  readonly allowDirectBackendAccess?: boolean;
-  readonly timeout?: Duration;
-}
 
 /** The route a front door writes: its kind, its path prefixes, and how to write its rules. */
 export interface RouteKind {
@@ -80,7 +61,7 @@ const EG_ERROR_STATUSES = [400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410
 /** A CEL expression true only for a verified token whose `exp` is a positive integer (see `EXPIRY_HEADER`). */
 const EXPIRY_CEL = `has(request.headers['${EXPIRY_HEADER}']) && request.headers['${EXPIRY_HEADER}'].matches('^[1-9][0-9]*$')`;
 
-export function buildFrontDoor(scope: Construct, ctx: string, props: FrontDoorInput, route: RouteKind): FrontDoor {
+export function buildFrontDoor(scope: Construct, ctx: string, props: GatewayApiFrontDoorProps, route: RouteKind): FrontDoor {
   const out: { -readonly [K in keyof FrontDoor]?: FrontDoor[K] } = {};
   const hosts = props.hosts;
   if (hosts.length > 16) {

@@ -70,8 +70,10 @@ function libraryApp() {
         acknowledgeGatewayWideJwt: true,
       }));
     } else {
+      // Istio applies one CUSTOM provider per workload: each authorizer fronts its own gateway pods.
       doors.push(new lib.IstioExternalAuthorization(scope, 'authz', {
         provider: { name: 'dex', service: 'authservice.istio-system.svc.cluster.local', port: 8080 },
+        gatewaySelector: { istio: `ingressgateway-${i}` },
         exempt: {
           hosts: [host],
           jwt: {

@@ -1271,7 +1271,7 @@ export function celTrue(expr: string, req: { method: string; path: string; heade
   let i = 0;
   const peek = () => tokens[i];
   const next = () => tokens[i++];
-  const expect = (t: string) => {
+  const consume = (t: string) => {
     if (next() !== t) {
       throw new Error(`the model's CEL subset: expected ${t} in ${expr}`);
     }
@@ -1284,13 +1284,13 @@ export function celTrue(expr: string, req: { method: string; path: string; heade
   };
   const ERR = Symbol('error');
   const select = (): string | typeof ERR => {
-    expect('request');
-    expect('.');
+    consume('request');
+    consume('.');
     const field = next();
     if (field === 'headers') {
-      expect('[');
+      consume('[');
       const name = str(next()).toLowerCase();
-      expect(']');
+      consume(']');
       return req.headers[name] ?? ERR;
     }
     if (field === 'path' || field === 'url_path' || field === 'method') {
@@ -1302,14 +1302,14 @@ export function celTrue(expr: string, req: { method: string; path: string; heade
     if (peek() === '(') {
       next();
       const v = or();
-      expect(')');
+      consume(')');
       return v;
     }
     if (peek() === 'has') {
       next();
-      expect('(');
+      consume('(');
       const v = select();
-      expect(')');
+      consume(')');
       return v !== ERR;
     }
     if (peek() === 'true' || peek() === 'false') {
@@ -1319,9 +1319,9 @@ export function celTrue(expr: string, req: { method: string; path: string; heade
     while (peek() === '.') {
       next();
       const fn = next();
-      expect('(');
+      consume('(');
       const arg = str(next());
-      expect(')');
+      consume(')');
       if (fn !== 'matches' && fn !== 'startsWith') {
         throw new Error(`the model's CEL subset does not know .${fn}()`);
       }

@@ -1,7 +1,7 @@
 /**
  * Around the door: with a backend the library can see (`Backend.fromService`), only the front
  * door's pods can connect to the backend's pods (NetworkPolicy), and in the mesh only the front
- * door's identity (AuthorizationPolicy), through the model in test/attack/mesh.ts. Every other
+ * door's identity (AuthorizationPolicy), through the model in src/lint/model/mesh.ts. Every other
  * pod - in the backend's namespace, in another namespace, in the gateway's namespace with other
  * labels, with or without a mesh identity - is refused.
  */
@@ -11,10 +11,10 @@ import {
   Backend, BasicAuthUser, EnvoyJwtProxy, GatewayApiGrpcIngress, GatewayApiTls, IstioGrpcIngress, IstioTls, JsonWebKeySet,
   TraefikBasicAuthIngress, TraefikTls,
 } from '../src';
-import { canConnect, Pod, Target } from './attack/mesh';
 import { FIXED_PUBLIC_KEY_PEM } from './fixtures/public-key';
 import { expectValidManifests } from './schema';
 import { newChart } from './util';
+import { canConnect, Pod, Target } from '../src/lint/model/mesh';
 
 const JWT = { issuer: 'https://issuer.example.com', jwksUri: 'https://issuer.example.com/jwks', audiences: ['ml-api'] };
 

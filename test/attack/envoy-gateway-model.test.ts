@@ -1,5 +1,5 @@
 /**
- * Unit tests of the Envoy Gateway v1.9 model (test/attack/envoy-gateway.ts) on hand-written
+ * Unit tests of the Envoy Gateway v1.9 model (src/lint/model/envoy-gateway.ts) on hand-written
  * manifests: how policies attach (and replace each other), how listeners, hosts and paths are
  * matched, how JWT, ExtAuth and BasicAuth decide, and negative controls showing that the model
  * reports a known-open configuration as open.
@@ -8,8 +8,8 @@ import { createHash } from 'crypto';
 import { basicCredentials, Credential, jwtCredentials, newIssuer, TestIssuer, token } from './credentials';
 import {
   authorizerAccepting, celTrue, EnvoyGatewayModel, EnvoyGatewayOptions, EnvoyGatewayRequest, evaluateEnvoyGateway,
-} from './envoy-gateway';
-import { GRPC_HEADERS, GRPC_INFER_PATH, reached, variants } from './requests';
+} from '../../src/lint/model/envoy-gateway';
+import { GRPC_HEADERS, GRPC_INFER_PATH, reached, variants } from '../../src/lint/model/requests';
 
 const ISSUER = 'https://issuer.example.com';
 const JWKS_URI = `${ISSUER}/jwks.json`;

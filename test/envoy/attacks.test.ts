@@ -1,13 +1,13 @@
 /**
- * Attacks on EnvoyJwtProxy through the Envoy model (test/attack/envoy.ts) on the bootstrap it
+ * Attacks on EnvoyJwtProxy through the Envoy model (src/lint/model/envoy.ts) on the bootstrap it
  * writes: a request reaches the backend only with a valid token of the issuer for its audience,
  * or on a path left open (the health service, `unauthenticatedPaths`) as the backend reads it.
  */
 import { Testing } from 'cdk8s';
 import { Backend, EnvoyJwtProxy, EnvoyJwtProxyProps, JsonWebKeySet } from '../../src';
+import { EnvoyModel } from '../../src/lint/model/envoy';
+import { backendPath, GRPC_HEADERS, reached, variants } from '../../src/lint/model/requests';
 import { Credential, jwtCredentials, newIssuer, TestIssuer } from '../attack/credentials';
-import { EnvoyModel } from '../attack/envoy';
-import { backendPath, GRPC_HEADERS, reached, variants } from '../attack/requests';
 import { expectValidManifests } from '../schema';
 import { newChart } from '../util';
 

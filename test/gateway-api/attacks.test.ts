@@ -1,13 +1,13 @@
 /**
  * Attacks on GatewayApiGrpcIngress with JWT on Istio, through the Istio gateway model
- * (test/attack/istio.ts) at the pods Istio deploys for the Gateway: none reaches the backend
+ * (src/lint/model/istio.ts) at the pods Istio deploys for the Gateway: none reaches the backend
  * without a valid token of the issuer for its audience.
  */
 import { ApiObject, Testing } from 'cdk8s';
 import { Backend, GatewayApiGrpcIngress, GatewayApiGrpcIngressProps, GatewayApiTls } from '../../src';
+import { IstioGatewayModel } from '../../src/lint/model/istio';
+import { GRPC_HEADERS, GRPC_INFER_PATH, reached, variants } from '../../src/lint/model/requests';
 import { Credential, jwtCredentials, newIssuer, TestIssuer } from '../attack/credentials';
-import { IstioGatewayModel } from '../attack/istio';
-import { GRPC_HEADERS, GRPC_INFER_PATH, reached, variants } from '../attack/requests';
 import { expectValidManifests } from '../schema';
 import { newChart } from '../util';
 

@@ -1,19 +1,19 @@
 /**
  * Attacks on the Gateway API front doors on Envoy Gateway, through the model of Envoy Gateway
- * v1.9 (test/attack/envoy-gateway.ts: policy attachment, listener and route matching, jwt_authn,
+ * v1.9 (src/lint/model/envoy-gateway.ts: policy attachment, listener and route matching, jwt_authn,
  * ext_authz, the authorization filter): no request reaches the backend without the JWT (or the
  * authorizer's yes) the route requires. The REST front door on Istio goes through the Istio
- * gateway model (test/attack/istio.ts).
+ * gateway model (src/lint/model/istio.ts).
  */
 import { ApiObject, Testing } from 'cdk8s';
 import {
   Backend, GatewayApiGrpcIngress, GatewayApiGrpcIngressProps, GatewayApiHttpIngress, GatewayApiHttpIngressProps, GatewayApiTls,
   GatewayImplementation,
 } from '../../src';
+import { authorizerAccepting, EnvoyGatewayModel, EnvoyGatewayOptions } from '../../src/lint/model/envoy-gateway';
+import { IstioGatewayModel } from '../../src/lint/model/istio';
+import { AttackRequest, GRPC_HEADERS, GRPC_INFER_PATH, reached, variants } from '../../src/lint/model/requests';
 import { Credential, jwtCredentials, newIssuer, TestIssuer } from '../attack/credentials';
-import { authorizerAccepting, EnvoyGatewayModel, EnvoyGatewayOptions } from '../attack/envoy-gateway';
-import { IstioGatewayModel } from '../attack/istio';
-import { AttackRequest, GRPC_HEADERS, GRPC_INFER_PATH, reached, variants } from '../attack/requests';
 import { expectValidManifests } from '../schema';
 import { newChart } from '../util';
 

@@ -1,14 +1,14 @@
 /**
- * Attacks on IstioGrpcIngress through the Istio gateway model (test/attack/istio.ts): no
+ * Attacks on IstioGrpcIngress through the Istio gateway model (src/lint/model/istio.ts): no
  * request variant reaches the backend without a valid token of the issuer for its audience
  * (JWT), or without the right password (basic auth), whatever its host spelling, port, path,
  * method or headers; also on a gateway shared with another app.
  */
 import { Testing } from 'cdk8s';
 import { Backend, IstioGrpcIngress, IstioGrpcIngressProps, IstioTls, JsonWebKeySet } from '../../src';
+import { GatewayWorkload, IstioGatewayModel } from '../../src/lint/model/istio';
+import { AttackRequest, GRPC_HEADERS, GRPC_INFER_PATH, reached, variants } from '../../src/lint/model/requests';
 import { basicCredentials, Credential, jwtCredentials, newIssuer, TestIssuer } from '../attack/credentials';
-import { GatewayWorkload, IstioGatewayModel } from '../attack/istio';
-import { AttackRequest, GRPC_HEADERS, GRPC_INFER_PATH, reached, variants } from '../attack/requests';
 import { expectValidManifests } from '../schema';
 import { newChart } from '../util';
 

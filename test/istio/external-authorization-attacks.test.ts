@@ -1,5 +1,5 @@
 /**
- * Attacks on IstioExternalAuthorization through the Istio gateway model (test/attack/istio.ts)
+ * Attacks on IstioExternalAuthorization through the Istio gateway model (src/lint/model/istio.ts)
  * on a Kubeflow-like gateway that serves the dashboard, another team's app and a KServe model:
  * a request reaches a backend only with a session the authorization service accepts, or on the
  * model's host, on an inference path as the backend reads it, with a valid token for the model
@@ -7,9 +7,9 @@
  */
 import { Testing } from 'cdk8s';
 import { IstioExternalAuthorization, IstioExternalAuthorizationProps } from '../../src';
+import { GatewayWorkload, IstioGatewayModel } from '../../src/lint/model/istio';
+import { backendPath, canonicalHost, reached, variants } from '../../src/lint/model/requests';
 import { Credential, jwtCredentials, newIssuer, TestIssuer } from '../attack/credentials';
-import { GatewayWorkload, IstioGatewayModel } from '../attack/istio';
-import { backendPath, canonicalHost, reached, variants } from '../attack/requests';
 import { expectValidManifests } from '../schema';
 import { newChart } from '../util';
 

@@ -1,6 +1,6 @@
 import { Duration, Testing } from 'cdk8s';
 import { ExternalAuthorizationProtocol, IstioExternalAuthorization, IstioExternalAuthorizationProps } from '../../src';
-import { policyRuleMatches } from '../attack/istio';
+import { policyRuleMatches } from '../../src/lint/model/istio';
 import { envoyConfigErrors } from '../envoy/protos';
 import { expectValidManifests } from '../schema';
 import { docsOf, newChart, oneOf, SECOND_LOCALE, synthInFreshProcess } from '../util';
@@ -26,7 +26,7 @@ function build(props: Partial<IstioExternalAuthorizationProps> = {}) {
 }
 
 interface Req { host: string; path: string; headers?: Record<string, string> }
-/** A rule as Istio matches it (test/attack/istio.ts, from istio/istio pilot/pkg/security/authz). */
+/** A rule as Istio matches it (src/lint/model/istio.ts, from istio/istio pilot/pkg/security/authz). */
 const ruleMatches = (rule: any, req: Req) => policyRuleMatches(rule, { authority: req.host, path: req.path, method: 'POST', headers: req.headers ?? {} });
 /** Whether a CUSTOM policy sends the request to the authorization service. */
 function checked(policy: any, req: Req): boolean {

@@ -4,15 +4,15 @@
  * PILOT_SCOPE_GATEWAY_TO_NAMESPACE is off by default), and a VirtualService may route to any
  * Service. So another namespace can send its own host's requests to our backend through our
  * gateway pods, which the backend's NetworkPolicy admits. With JWT, the backend's sidecar checks
- * the token again (test/attack/istio.ts `sidecarInbound`): none of those requests reaches the
+ * the token again (src/lint/model/istio.ts `sidecarInbound`): none of those requests reaches the
  * backend without a valid token.
  */
 import { ApiObject, Chart, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Backend, GatewayApiGrpcIngress, GatewayApiTls, IstioGrpcIngress, IstioTls } from '../../src';
+import { GatewayWorkload, IstioGatewayModel, sidecarInbound } from '../../src/lint/model/istio';
+import { AttackRequest, GRPC_HEADERS, GRPC_INFER_PATH, reached, variants } from '../../src/lint/model/requests';
 import { Credential, jwtCredentials, newIssuer, TestIssuer } from '../attack/credentials';
-import { GatewayWorkload, IstioGatewayModel, sidecarInbound } from '../attack/istio';
-import { AttackRequest, GRPC_HEADERS, GRPC_INFER_PATH, reached, variants } from '../attack/requests';
 import { expectValidManifests } from '../schema';
 import { newChart } from '../util';
 

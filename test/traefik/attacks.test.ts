@@ -1,5 +1,5 @@
 /**
- * Attacks on TraefikBasicAuthIngress through the Traefik model (test/attack/traefik.ts): no
+ * Attacks on TraefikBasicAuthIngress through the Traefik model (src/lint/model/traefik.ts): no
  * request variant reaches the model server without the right password, for both route kinds,
  * with and without a path prefix, whether or not Traefik trusts forwarded headers.
  */
@@ -8,9 +8,9 @@ import * as kplus from 'cdk8s-plus-27';
 import {
   Backend, BasicAuthUser, TraefikBasicAuthIngress, TraefikBasicAuthIngressProps, TraefikRouteKind, TraefikTls,
 } from '../../src';
+import { reached, variants } from '../../src/lint/model/requests';
+import { TraefikModel } from '../../src/lint/model/traefik';
 import { basicCredentials } from '../attack/credentials';
-import { reached, variants } from '../attack/requests';
-import { TraefikModel } from '../attack/traefik';
 import { expectValidManifests } from '../schema';
 import { newChart } from '../util';
 

@@ -20,11 +20,11 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   constructsVersion: '10.4.2',
 
   peerDeps: ['cdk8s-plus-27@^2.9.5'],
-  deps: ['bcryptjs@^3.0.2', 'jose@^5.10.0'],
-  bundledDeps: ['bcryptjs', 'jose'],
+  // yaml: the linter reads manifests from files and Envoy bootstraps from ConfigMaps, with line numbers
+  deps: ['bcryptjs@^3.0.2', 'jose@^5.10.0', 'yaml@^2.8.0'],
+  bundledDeps: ['bcryptjs', 'jose', 'yaml'],
   devDeps: [
     'cdk8s-cli@^2.207.0',
-    'yaml@^2.8.0',
     // schema validation in tests: CRDs with Ajv; core kinds with the Kubernetes OpenAPI schema
     'ajv@^8.17.1',
     'ajv-formats@^3.0.1',
@@ -58,7 +58,9 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
     jestConfig: {
       testMatch: ['<rootDir>/test/**/*.test.ts'],
-      coveragePathIgnorePatterns: ['/node_modules/', '/imports/', '/test/'],
+      coveragePathIgnorePatterns: ['/node_modules/', '/imports/', '/test/', '/examples/'],
+      // The example app imports the package by name; tests that build its charts get the source.
+      moduleNameMapper: { '^cdk8s-secure-serving$': '<rootDir>/src/index.ts' },
     },
   },
   eslintOptions: {
@@ -104,6 +106,8 @@ project.addTask('import', {
 // jsii 6 prints a Node 20 end-of-life banner on every run; the build supports Node 20.
 project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20');
 project.package.addField('types', 'lib/src/index.d.ts');
+// `npx cdk8s-secure-serving lint`: the front-door checks for manifests from anywhere
+project.addBins({ 'cdk8s-secure-serving': 'lib/src/lint/cli.js' });
 
 project.gitignore.exclude('/test/.readme-*');
 
@@ -142,7 +146,10 @@ const example = project.addTask('ci:example', {
 example.exec('rm -rf node_modules dist', { cwd: 'examples' });
 example.exec('npm ci --no-audit --no-fund', { cwd: 'examples' });
 example.exec('npm run install-lib', { cwd: 'examples' });
+// cdk8s.yaml runs the package's validation plugin: a finding fails the synth.
 example.exec('npm run synth', { cwd: 'examples' });
+// The installed command on the same output, as a user runs it on manifests from anywhere.
+example.exec('npx --no-install cdk8s-secure-serving lint dist', { cwd: 'examples' });
 example.exec('ts-node --project test/tsconfig.json test/schema/cli.ts --summary test-reports/example-summary.txt examples/dist');
 // The values for other tools (istiod, the Istio gateway chart, KServe) that cdk8s synth wrote
 example.exec('node .ci/values-check.js examples/dist');

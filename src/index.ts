@@ -15,3 +15,4 @@ export * from './envoy/jwt-proxy';
 export * from './gateway-api/implementation';
 export * from './gateway-api/grpc-ingress';
 export * from './gateway-api/http-ingress';
+export * from './lint/validation';

@@ -35,15 +35,24 @@ export interface EnvoyModelOptions {
 /** Envoy with `bootstrap`, listening on its https listener. */
 export class EnvoyModel {
   private readonly hcm: any;
+  /** Whether the listener ends TLS (then it takes https only, else http only). */
+  public readonly tls: boolean;
 
+  /** The listener named `https`, else the first one: its first filter chain's HTTP connection manager. */
   constructor(private readonly bootstrap: any, private readonly opts: EnvoyModelOptions = {}) {
-    const listener = bootstrap.static_resources.listeners.find((l: any) => l.name === 'https');
-    this.hcm = listener.filter_chains[0].filters[0].typed_config;
+    const listeners: any[] = bootstrap.static_resources.listeners;
+    const listener = listeners.find((l: any) => l.name === 'https') ?? listeners[0];
+    const chain = listener.filter_chains[0];
+    this.hcm = chain.filters[0].typed_config;
+    if (!String(this.hcm?.['@type'] ?? '').endsWith('HttpConnectionManager')) {
+      throw new Error(`the model knows only a v3 HttpConnectionManager as the first filter of listener ${listener.name}`);
+    }
+    this.tls = chain.transport_socket !== undefined;
   }
 
   public async handle(req: AttackRequest): Promise<Outcome> {
-    if (req.scheme !== 'https') {
-      return answered(0, 'the listener speaks TLS only');
+    if ((req.scheme === 'https') !== this.tls) {
+      return answered(0, this.tls ? 'the listener speaks TLS only' : 'the listener speaks plain HTTP only');
     }
     const headers = lowerHeaders(req.headers);
     const grpc = (headers['content-type'] ?? '').startsWith('application/grpc') && !(headers['content-type'] ?? '').startsWith('application/grpc-web');

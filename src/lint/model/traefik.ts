@@ -85,7 +85,11 @@ export class TraefikModel {
       }
       if (m.spec.basicAuth) {
         const secret = secrets.get(`${ns}/${m.spec.basicAuth.secret}`);
-        const data = secret?.data ?? {};
+        // The API server merges stringData into data (base64) when the Secret is written.
+        const data: { [k: string]: string } = { ...(secret?.data ?? {}) };
+        for (const [k, v] of Object.entries<string>(secret?.stringData ?? {})) {
+          data[k] = Buffer.from(String(v), 'utf8').toString('base64');
+        }
         // loadAuthCredentials: exactly one key; otherwise the middleware (and its router) is dropped.
         if (Object.keys(data).length !== 1) {
           return undefined;

@@ -1,0 +1,519 @@
+/**
+ * The front-door analysis: every host the manifests route, sent through the model of the data
+ * plane that serves it (./model: Istio, Traefik, Envoy, Envoy Gateway, each written from its
+ * source), first as a client without credentials sends it, then in every spelling of the attack
+ * matrix (host case and port, path spellings, methods, plain HTTP with forged forwarding headers).
+ *
+ * - The plain request stopped, a spelling through: `front-door-bypass`.
+ * - The plain request through although authentication is configured there: `auth-not-enforced`.
+ * - The plain request through and no authentication anywhere for it: `unauthenticated-front-door`.
+ * - The backend of an authenticated door open to any pod (./model/mesh): `backend-reachable-around-door`.
+ */
+import { groupOf, Manifest, ManifestSet, namespaceOf, selects } from './_manifests';
+import { Finding, finding, RULES } from './_rules';
+import { connectionManagers, envoyBootstraps, podsOf, routedServices, serviceOf } from './_workloads';
+import { EnvoyModel } from './model/envoy';
+import { EnvoyGatewayModel } from './model/envoy-gateway';
+import { GatewayWorkload, IstioGatewayModel } from './model/istio';
+import { canConnect } from './model/mesh';
+import { Outcome } from './model/outcome';
+import { AttackRequest, BaseRequest, GRPC_HEADERS, variants } from './model/requests';
+import { TraefikModel } from './model/traefik';
+
+const ROOT_NAMESPACE = 'istio-system';
+/** How many bypassing spellings a finding lists. */
+const SHOWN = 3;
+
+/** A host (and path) a data plane routes, and how to send requests to it. */
+interface Door {
+  /** The route object the finding is reported on. */
+  readonly route: Manifest;
+  readonly base: BaseRequest;
+  readonly wildcard?: string;
+  /** Whether authentication is configured for this host on this data plane. */
+  readonly authConfigured: boolean;
+  /** What the door is, for messages: `Istio gateway istio-system/{istio=ingressgateway}`. */
+  readonly via: string;
+  readonly handle: (req: AttackRequest) => Promise<Outcome>;
+}
+
+const sort = (xs: string[]) => [...new Set(xs)].sort();
+
+/** A concrete host for a route's host pattern, and the wildcard it came from. */
+function concrete(host: string): { host: string; wildcard?: string } | undefined {
+  if (host === '*' || host === '') {
+    return { host: 'any-host.example' };
+  }
+  if (host.startsWith('*.')) {
+    return { host: `a${host.slice(1)}`, wildcard: host };
+  }
+  return /^[A-Za-z0-9.-]+$/.test(host) ? { host } : undefined;
+}
+
+function basePath(p: string | undefined): string {
+  return p === undefined || p === '' ? '/' : p.startsWith('/') ? p : `/${p}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Istio
+
+/** The namespaces the pods of a gateway selector run in, as far as the manifests tell. */
+function workloadNamespaces(set: ManifestSet, labels: { [k: string]: string }, fallback: string): string[] {
+  const pods = set.all.filter(m => ['Deployment', 'DaemonSet', 'StatefulSet', 'Pod'].includes(m.doc.kind) &&
+    selects(labels, m.doc.kind === 'Pod' ? m.doc.metadata?.labels : m.doc.spec?.template?.metadata?.labels));
+  if (pods.length > 0) {
+    return sort(pods.map(p => namespaceOf(p.doc)));
+  }
+  const policies = set.all.filter(m => ['AuthorizationPolicy', 'RequestAuthentication', 'WasmPlugin'].includes(m.doc.kind) &&
+    groupOf(m.doc).endsWith('istio.io') && m.doc.spec?.selector?.matchLabels && selects(m.doc.spec.selector.matchLabels, labels));
+  if (policies.length > 0) {
+    return sort(policies.map(p => namespaceOf(p.doc)));
+  }
+  return [labels.istio === 'ingressgateway' ? ROOT_NAMESPACE : fallback];
+}
+
+function istioAuthConfigured(set: ManifestSet, w: GatewayWorkload): boolean {
+  return set.all.some(m => ['AuthorizationPolicy', 'RequestAuthentication', 'WasmPlugin'].includes(m.doc.kind) && groupOf(m.doc).endsWith('istio.io') &&
+    (m.doc.spec?.targetRefs
+      ? namespaceOf(m.doc) === w.namespace && m.doc.spec.targetRefs.some((r: any) => r.kind === 'Gateway' && r.name === w.gatewayApiName)
+      : (namespaceOf(m.doc) === w.namespace || namespaceOf(m.doc) === ROOT_NAMESPACE) && selects(m.doc.spec?.selector?.matchLabels, w.labels)) &&
+    !(m.doc.kind === 'AuthorizationPolicy' && (m.doc.spec?.action ?? 'ALLOW') === 'ALLOW' && (m.doc.spec?.rules ?? []).some((r: any) => !r.from && !r.to && !r.when)));
+}
+
+function pathsOfVirtualService(vs: any): string[] {
+  const out: string[] = [];
+  for (const route of vs.spec?.http ?? []) {
+    if (route.redirect) {
+      continue;
+    }
+    const matches: any[] = route.match ?? [{}];
+    for (const m of matches) {
+      out.push(basePath(m.uri?.prefix ?? m.uri?.exact));
+    }
+  }
+  return sort(out.length > 0 ? out : ['/']);
+}
+
+/**
+ * Gateways that VirtualServices bind to but the manifests do not hold (a shared gateway installed
+ * elsewhere): presumed to serve their hosts on 443 over HTTP (TLS ended before them), on the pods
+ * that the policies in the gateway's namespace select (else `istio: ingressgateway`).
+ */
+function presumedGateways(set: ManifestSet): Manifest[] {
+  const known = new Set(set.of('Gateway', 'networking.istio.io').map(g => `${namespaceOf(g.doc)}/${g.doc.metadata?.name}`));
+  const wanted = new Set<string>();
+  for (const vs of set.of('VirtualService', 'istio.io')) {
+    for (const g of vs.doc.spec?.gateways ?? []) {
+      const ref = String(g).includes('/') ? String(g) : `${namespaceOf(vs.doc)}/${g}`;
+      if (g !== 'mesh' && !known.has(ref)) {
+        wanted.add(ref);
+      }
+    }
+  }
+  return [...wanted].sort().map(ref => {
+    const [namespace, name] = ref.split('/');
+    const selectors = set.all
+      .filter(m => ['AuthorizationPolicy', 'RequestAuthentication', 'WasmPlugin'].includes(m.doc.kind) && namespaceOf(m.doc) === namespace && m.doc.spec?.selector?.matchLabels)
+      .map(m => JSON.stringify(Object.entries(m.doc.spec.selector.matchLabels).sort()));
+    const selector = selectors.length > 0 ? Object.fromEntries(JSON.parse(selectors.sort()[0])) : { istio: 'ingressgateway' };
+    const doc = {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'Gateway',
+      metadata: { name, namespace },
+      spec: { selector, servers: [{ port: { number: 443, name: 'https', protocol: 'HTTP' }, hosts: ['*/*'] }] },
+    };
+    return { doc, file: '(presumed)', index: 0 };
+  });
+}
+
+function istioDoors(set: ManifestSet): Door[] {
+  const doors: Door[] = [];
+  const presumed = presumedGateways(set);
+  const docs = [...set.docs, ...presumed.map(p => p.doc)];
+  const gateways = [...set.of('Gateway', 'networking.istio.io'), ...presumed];
+  const bySelector = new Map<string, Manifest[]>();
+  for (const g of gateways) {
+    const key = JSON.stringify(Object.entries(g.doc.spec?.selector ?? {}).sort());
+    bySelector.set(key, [...(bySelector.get(key) ?? []), g]);
+  }
+  for (const [key, gws] of [...bySelector.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const labels: { [k: string]: string } = Object.fromEntries(JSON.parse(key));
+    for (const ns of workloadNamespaces(set, labels, namespaceOf(gws[0].doc))) {
+      const workload: GatewayWorkload = { namespace: ns, labels };
+      const model = new IstioGatewayModel(docs, workload);
+      const refs = new Set(gws.map(g => `${namespaceOf(g.doc)}/${g.doc.metadata?.name}`));
+      const authConfigured = istioAuthConfigured(set, workload);
+      const assumed = gws.filter(g => presumed.includes(g)).map(g => `${namespaceOf(g.doc)}/${g.doc.metadata?.name}`);
+      const via = `the Istio gateway pods {${Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',')}} in ${ns}` +
+        (assumed.length > 0 ? ` (Gateway ${assumed.join(', ')} is not in these manifests: presumed to serve the hosts on 443)` : '');
+      for (const vs of set.of('VirtualService', 'istio.io')) {
+        const vsNs = namespaceOf(vs.doc);
+        if (!(vs.doc.spec?.gateways ?? []).some((g: string) => refs.has(g.includes('/') ? g : `${vsNs}/${g}`))) {
+          continue;
+        }
+        for (const h of vs.doc.spec?.hosts ?? []) {
+          const c = concrete(String(h));
+          for (const path of c ? pathsOfVirtualService(vs.doc) : []) {
+            doors.push({ route: vs, base: { host: c!.host, path }, wildcard: c!.wildcard, authConfigured, via, handle: r => model.handle(r) });
+          }
+        }
+      }
+    }
+  }
+  return doors;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gateway API: Istio's and Envoy Gateway's
+
+function attachedRoutes(set: ManifestSet, gw: Manifest): Manifest[] {
+  const gwNs = namespaceOf(gw.doc);
+  return ['HTTPRoute', 'GRPCRoute'].flatMap(kind => set.of(kind, 'gateway.networking.k8s.io')).filter(r =>
+    (r.doc.spec?.parentRefs ?? []).some((p: any) => (p.kind ?? 'Gateway') === 'Gateway' && p.name === gw.doc.metadata?.name &&
+      (p.namespace ?? namespaceOf(r.doc)) === gwNs));
+}
+
+function routePaths(route: any): string[] {
+  const out: string[] = [];
+  for (const rule of route.spec?.rules ?? []) {
+    for (const m of rule.matches ?? [{}]) {
+      if (route.kind === 'GRPCRoute') {
+        out.push(m.method?.service ? `/${m.method.service}/${m.method.method ?? 'Call'}` : '/');
+      } else {
+        out.push(basePath(m.path?.type === 'RegularExpression' ? undefined : m.path?.value));
+      }
+    }
+  }
+  return sort(out.length > 0 ? out : ['/']);
+}
+
+function gatewayApiDoors(set: ManifestSet): Door[] {
+  const doors: Door[] = [];
+  const classes = new Map(set.of('GatewayClass', 'gateway.networking.k8s.io').map(c => [c.doc.metadata?.name, String(c.doc.spec?.controllerName ?? '')]));
+  const egObjects = set.all.some(m => groupOf(m.doc) === 'gateway.envoyproxy.io');
+  for (const gw of set.of('Gateway', 'gateway.networking.k8s.io')) {
+    const cls = String(gw.doc.spec?.gatewayClassName ?? '');
+    const controller = classes.get(cls) ?? '';
+    const istio = cls === 'istio' || controller.startsWith('istio.io/');
+    const eg = !istio && (controller.startsWith('gateway.envoyproxy.io/') || cls === 'eg' || egObjects);
+    if (!istio && !eg) {
+      continue;
+    }
+    const name = String(gw.doc.metadata?.name);
+    const ns = namespaceOf(gw.doc);
+    let handle: (r: AttackRequest) => Promise<Outcome>;
+    let auth: (route: Manifest) => boolean;
+    if (istio) {
+      const workload: GatewayWorkload = { namespace: ns, labels: { 'gateway.networking.k8s.io/gateway-name': name }, gatewayApiName: name };
+      const model = new IstioGatewayModel(set.docs, workload);
+      const configured = istioAuthConfigured(set, workload);
+      handle = r => model.handle(r);
+      auth = () => configured;
+    } else {
+      const model = new EnvoyGatewayModel(set.docs, { gateway: `${ns}/${name}`, presumeExisting: true });
+      handle = r => model.handle(r);
+      const policies = set.of('SecurityPolicy', 'gateway.envoyproxy.io');
+      auth = route => policies.some(p => namespaceOf(p.doc) === namespaceOf(route.doc) &&
+        (p.doc.spec?.targetRefs ?? (p.doc.spec?.targetRef ? [p.doc.spec.targetRef] : [])).some((t: any) =>
+          (t.kind === route.doc.kind && t.name === route.doc.metadata?.name) || (t.kind === 'Gateway' && t.name === name)) &&
+        (p.doc.spec?.jwt || p.doc.spec?.extAuth || p.doc.spec?.basicAuth || p.doc.spec?.oidc || p.doc.spec?.apiKeyAuth || p.doc.spec?.authorization));
+    }
+    const via = `${istio ? 'Istio' : 'Envoy Gateway'} for Gateway ${ns}/${name}`;
+    for (const route of attachedRoutes(set, gw)) {
+      const hostnames: string[] = route.doc.spec?.hostnames ?? (gw.doc.spec?.listeners ?? []).map((l: any) => l.hostname ?? '*');
+      for (const h of sort(hostnames)) {
+        const c = concrete(h);
+        for (const path of c ? routePaths(route.doc) : []) {
+          const headers = route.doc.kind === 'GRPCRoute' ? GRPC_HEADERS : undefined;
+          doors.push({ route, base: { host: c!.host, path, headers }, wildcard: c!.wildcard, authConfigured: auth(route), via, handle });
+        }
+      }
+    }
+  }
+  return doors;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Traefik
+
+const V1_AUTH = /^(ingress\.kubernetes\.io|traefik\.ingress\.kubernetes\.io)\/auth-/;
+
+function traefikDoors(set: ManifestSet): Door[] {
+  const routes = [...set.of('IngressRoute', 'traefik.io'), ...set.of('Ingress').filter(m => {
+    const cls = m.doc.spec?.ingressClassName ?? m.doc.metadata?.annotations?.['kubernetes.io/ingress.class'];
+    return cls === undefined || /traefik/i.test(String(cls));
+  })];
+  if (routes.length === 0) {
+    return [];
+  }
+  const hostsOf = (m: Manifest): { host: string; path: string }[] => {
+    if (m.doc.kind === 'Ingress') {
+      return (m.doc.spec?.rules ?? []).flatMap((r: any) => (r.http?.paths ?? [{}]).map((p: any) => ({ host: r.host ?? '*', path: basePath(p.path) })));
+    }
+    return (m.doc.spec?.routes ?? []).flatMap((r: any) => {
+      const hosts = [...String(r.match ?? '').matchAll(/Host\(\s*`([^`]+)`/g)].map(x => x[1]);
+      const paths = [...String(r.match ?? '').matchAll(/PathPrefix\(\s*`([^`]+)`/g)].map(x => x[1]);
+      return hosts.flatMap(host => (paths.length > 0 ? paths : ['/']).map(path => ({ host, path })));
+    });
+  };
+  const byHost = new Map<string, Manifest[]>();
+  for (const m of routes) {
+    for (const { host } of hostsOf(m)) {
+      byHost.set(host.toLowerCase(), [...(byHost.get(host.toLowerCase()) ?? []), m]);
+    }
+  }
+  const middlewares = set.of('Middleware', 'traefik.io');
+  const hasAuth = (m: Manifest): boolean => {
+    if (m.doc.kind === 'Ingress') {
+      const a = m.doc.metadata?.annotations ?? {};
+      return Object.keys(a).some(k => V1_AUTH.test(k)) || String(a['traefik.ingress.kubernetes.io/router.middlewares'] ?? '').split(',').some(ref =>
+        middlewares.some(mw => `${namespaceOf(mw.doc)}-${mw.doc.metadata?.name}@kubernetescrd` === ref.trim() && mw.doc.spec?.basicAuth));
+    }
+    return (m.doc.spec?.routes ?? []).some((r: any) => (r.middlewares ?? []).some((ref: any) =>
+      middlewares.some(mw => mw.doc.metadata?.name === ref.name && namespaceOf(mw.doc) === (ref.namespace ?? namespaceOf(m.doc)) &&
+        (mw.doc.spec?.basicAuth || mw.doc.spec?.forwardAuth || mw.doc.spec?.digestAuth))));
+  };
+  const doors: Door[] = [];
+  for (const trust of [false, true]) {
+    const model = new TraefikModel(set.docs, { trustForwardedHeaders: trust });
+    const via = `Traefik (entry points ${trust ? 'that trust' : 'that do not trust'} forwarded headers)`;
+    for (const m of routes) {
+      for (const { host, path } of hostsOf(m)) {
+        const c = concrete(host);
+        if (c) {
+          doors.push({
+            route: m,
+            base: { host: c.host, path },
+            wildcard: c.wildcard,
+            via,
+            handle: async r => model.handle(r),
+            authConfigured: (byHost.get(host.toLowerCase()) ?? []).some(hasAuth),
+          });
+        }
+      }
+    }
+  }
+  return doors;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Envoy bootstraps
+
+function envoyDoors(set: ManifestSet): Door[] {
+  const doors: Door[] = [];
+  for (const b of envoyBootstraps(set)) {
+    const hcm = connectionManagers(b)[0]?.hcm;
+    const authConfigured = (hcm?.http_filters ?? []).some((f: any) => /jwt_authn|ext_authz|rbac|basic_auth|oauth2/.test(String(f.name)));
+    let model: EnvoyModel;
+    try {
+      model = new EnvoyModel(b.bootstrap);
+    } catch (e) {
+      // reported as model-unsupported by the run, once for this bootstrap
+      doors.push({ route: b.manifest, base: { host: '-', path: '/' }, authConfigured, via: `the Envoy bootstrap in data["${b.key}"]`, handle: () => Promise.reject(e) });
+      continue;
+    }
+    for (const vh of hcm?.route_config?.virtual_hosts ?? []) {
+      for (const domain of vh.domains ?? []) {
+        const c = concrete(String(domain));
+        for (const r of c ? vh.routes ?? [] : []) {
+          const path = basePath(r.match?.prefix ?? r.match?.path ?? r.match?.path_separated_prefix);
+          doors.push({
+            route: b.manifest,
+            base: { host: c!.host, path, scheme: model.tls ? 'https' : 'http', headers: GRPC_HEADERS },
+            wildcard: c!.wildcard,
+            authConfigured,
+            via: `the Envoy bootstrap in data["${b.key}"]`,
+            handle: req => model.handle(req),
+          });
+        }
+      }
+    }
+  }
+  return doors;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const DATA_PLANES: { name: string; doors: (set: ManifestSet) => Door[]; objects: (set: ManifestSet) => Manifest[] }[] = [
+  { name: 'Istio', doors: istioDoors, objects: s => s.of('Gateway', 'networking.istio.io') },
+  { name: 'the Gateway API', doors: gatewayApiDoors, objects: s => s.of('Gateway', 'gateway.networking.k8s.io') },
+  { name: 'Traefik', doors: traefikDoors, objects: s => [...s.of('IngressRoute', 'traefik.io'), ...s.of('Ingress')] },
+  { name: 'Envoy', doors: envoyDoors, objects: s => envoyBootstraps(s).map(b => b.manifest) },
+];
+
+function backendOf(o: Outcome): string | undefined {
+  return o.backend;
+}
+
+/** What the front-door analysis found, and which doors it modeled (`https://host/path via …`). */
+export interface DoorAnalysis {
+  readonly findings: Finding[];
+  readonly modeled: string[];
+}
+
+/** Runs the attack matrix on every front door of the set. */
+export async function frontDoorFindings(set: ManifestSet): Promise<DoorAnalysis> {
+  const out: Finding[] = [];
+  const modeled: string[] = [];
+  // One finding per rule, route and request: Traefik is modeled twice (with and without trusted forwarded headers).
+  const reported = new Set<string>();
+  const report = (f: Finding, label: string) => {
+    const key = `${f.rule.id}|${f.manifest.file}|${f.manifest.index}|${label}`;
+    if (!reported.has(key)) {
+      reported.add(key);
+      out.push(f);
+    }
+  };
+  const authenticatedBackends = new Map<string, Manifest>();
+  const planes: Door[][] = [];
+  for (const plane of DATA_PLANES) {
+    try {
+      planes.push(plane.doors(set));
+    } catch (e) {
+      const first = plane.objects(set)[0];
+      if (first) {
+        out.push(finding(RULES.modelUnsupported, first, '', `${plane.name}: ${(e as Error).message}`));
+      }
+    }
+  }
+  // A host that some route authenticates is meant to be authenticated on every route that serves it.
+  const authenticatedHosts = new Map<string, Door>();
+  for (const door of planes.flat()) {
+    if (door.authConfigured && !authenticatedHosts.has(door.base.host.toLowerCase())) {
+      authenticatedHosts.set(door.base.host.toLowerCase(), door);
+    }
+  }
+  for (const doors of planes) {
+    const seen = new Set<string>();
+    for (let door of doors) {
+      const key = `${door.via}|${door.base.host}|${door.base.path}|${door.route.file}|${door.route.index}`;
+      if (seen.has(key)) {
+        continue;
+      }
+      seen.add(key);
+      try {
+        const send = (scheme: 'http' | 'https') => door.handle({
+          scheme, authority: door.base.host, method: 'POST', path: door.base.path, headers: { ...(door.base.headers ?? {}) }, label: 'plain',
+        });
+        let plain = await send(door.base.scheme ?? 'https');
+        if ((plain.status === 0 || plain.status === 404) && door.base.scheme === undefined) {
+          // not routed on the TLS port: the door may be plain HTTP
+          const http = await send('http');
+          if (http.status !== 0 && http.status !== 404) {
+            door = { ...door, base: { ...door.base, scheme: 'http' } };
+            plain = http;
+          }
+        }
+        const label = `${door.base.scheme ?? 'https'}://${door.base.host}${door.base.path}`;
+        modeled.push(`${label} via ${door.via}`);
+        if (backendOf(plain) !== undefined) {
+          if (door.authConfigured) {
+            report(finding(RULES.authNotEnforced, door.route, 'spec',
+              `${label} without credentials reaches ${plain.backend} through ${door.via} (${plain.why})`), label);
+          } else if (authenticatedHosts.has(door.base.host.toLowerCase())) {
+            const other = authenticatedHosts.get(door.base.host.toLowerCase())!;
+            report(finding(RULES.authNotEnforced, door.route, 'spec',
+              `${label} without credentials reaches ${plain.backend} through ${door.via}, while ${other.route.doc.kind} ` +
+              `${namespaceOf(other.route.doc)}/${other.route.doc.metadata?.name} authenticates the same host (through ${other.via})`), label);
+          } else {
+            report(finding(RULES.unauthenticatedFrontDoor, door.route, 'spec', `${label} reaches ${plain.backend} through ${door.via} without authentication`), label);
+          }
+          continue;
+        }
+        if (plain.status === 404 || plain.status === 0 || plain.status === 301) {
+          continue; // the plain request is not routed: nothing to compare the spellings with
+        }
+        const through: string[] = [];
+        for (const v of variants(door.base, { wildcard: door.wildcard })) {
+          const o = await door.handle(v);
+          if (o.backend !== undefined) {
+            through.push(`${v.label} → ${o.backend}`);
+            recordBackend(authenticatedBackends, o.backend, door.route);
+          }
+        }
+        if (through.length > 0) {
+          report(finding(RULES.frontDoorBypass, door.route, 'spec',
+            `${label} without credentials is stopped (${plain.status}) by ${door.via}, but ${through.length} spelling${through.length > 1 ? 's reach' : ' reaches'} the backend: ` +
+            `${through.slice(0, SHOWN).join('; ')}${through.length > SHOWN ? `; and ${through.length - SHOWN} more` : ''}`), label);
+        }
+        for (const b of protectedBackends(door)) {
+          recordBackend(authenticatedBackends, b, door.route);
+        }
+      } catch (e) {
+        report(finding(RULES.modelUnsupported, door.route, '', `${door.via}: ${(e as Error).message}`), 'model');
+        if (door.authConfigured) {
+          // not modeled, but meant to be authenticated: its backends must not be open around it
+          for (const ref of routedServices(set).filter(r => r.by === door.route)) {
+            recordBackend(authenticatedBackends, `${ref.namespace}/${ref.name}`, door.route);
+          }
+        }
+      }
+    }
+  }
+  out.push(...aroundTheDoor(set, authenticatedBackends));
+  return { findings: out, modeled: sort(modeled) };
+}
+
+function recordBackend(map: Map<string, Manifest>, backend: string, route: Manifest) {
+  const svc = backend.replace(/:\d+$/, '');
+  if (!map.has(svc)) {
+    map.set(svc, route);
+  }
+}
+
+/** The Services an authenticated door routes to (`namespace/name`). */
+function protectedBackends(door: Door): string[] {
+  const d = door.route.doc;
+  const ns = namespaceOf(d);
+  const hosts: string[] = [];
+  for (const r of d.spec?.http ?? []) {
+    for (const x of r.route ?? []) {
+      hosts.push(String(x.destination?.host ?? ''));
+    }
+  }
+  for (const r of d.spec?.rules ?? []) {
+    for (const b of r.backendRefs ?? []) {
+      hosts.push(`${b.name}.${b.namespace ?? ns}`);
+    }
+  }
+  for (const r of d.spec?.routes ?? []) {
+    for (const s of r.services ?? []) {
+      hosts.push(`${s.name}.${s.namespace ?? ns}`);
+    }
+  }
+  return hosts.filter(h => h.length > 0).map(h => {
+    const [name, n] = h.split('.');
+    return `${n ?? ns}/${name}`;
+  });
+}
+
+/** Backends of authenticated doors that a pod elsewhere in the cluster can connect to directly. */
+function aroundTheDoor(set: ManifestSet, backends: Map<string, Manifest>): Finding[] {
+  const out: Finding[] = [];
+  const injected = (ns: string) => set.of('Namespace', '').some(n => n.doc.metadata?.name === ns &&
+    (n.doc.metadata?.labels?.['istio-injection'] === 'enabled' || n.doc.metadata?.labels?.['istio.io/rev'] !== undefined));
+  for (const [key, route] of [...backends.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const [namespace, name] = key.split('/');
+    const svc = serviceOf(set, { namespace, name });
+    if (!svc || !svc.doc.spec?.selector) {
+      continue;
+    }
+    const pods = podsOf(set, svc);
+    const labels = pods[0]?.labels ?? svc.doc.spec.selector;
+    const inMesh = injected(namespace) || pods.some(p => p.labels['sidecar.istio.io/inject'] === 'true');
+    const ports: any[] = svc.doc.spec.ports ?? [];
+    const open = ports.filter(p => canConnect(set.docs, { namespace: 'elsewhere', labels: {} }, {
+      namespace,
+      labels,
+      inMesh,
+      port: typeof p.targetPort === 'number' ? p.targetPort : p.port,
+      portName: typeof p.targetPort === 'string' ? p.targetPort : p.name,
+    }).allowed);
+    if (open.length > 0) {
+      out.push(finding(RULES.aroundTheDoor, svc, 'spec.selector',
+        `Service ${key} is the backend of ${route.doc.kind} ${namespaceOf(route.doc)}/${route.doc.metadata?.name}, which needs authentication, ` +
+        `but a pod in any other namespace can connect to it on port ${open.map(p => p.port).join(', ')} (no NetworkPolicy or mesh policy stops it)`));
+    }
+  }
+  return out;
+}

@@ -1,0 +1,64 @@
+/**
+ * What the linter needs of the data-plane models beyond the attack tests: Traefik reads a
+ * basicAuth Secret given as stringData (the API server stores it as data), and the Envoy model
+ * takes a bootstrap whose listener is not named `https`, in plain HTTP.
+ */
+import { parse } from 'yaml';
+import { EnvoyModel } from '../../src/lint/model/envoy';
+import { TraefikModel } from '../../src/lint/model/traefik';
+
+const HASH = '$2y$10$FyTlMCIkRNqcxiAt6ha6JOgzkWPTe0O.3kF8fGdvO51wEtWtgwbQ6';
+const request = (scheme: 'http' | 'https') => ({ scheme, authority: 'app.example.com', method: 'GET', path: '/', headers: {}, label: 'plain' });
+
+function traefik(secret: object) {
+  return new TraefikModel([
+    { apiVersion: 'traefik.io/v1alpha1', kind: 'Middleware', metadata: { name: 'auth', namespace: 'web' }, spec: { basicAuth: { secret: 'users' } } },
+    { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'users', namespace: 'web' }, ...secret },
+    {
+      apiVersion: 'traefik.io/v1alpha1', kind: 'IngressRoute', metadata: { name: 'app', namespace: 'web' },
+      spec: { entryPoints: ['websecure'], tls: {}, routes: [{ match: 'Host(`app.example.com`)', kind: 'Rule', middlewares: [{ name: 'auth' }], services: [{ name: 'app', port: 80 }] }] },
+    },
+  ]);
+}
+
+test('Traefik: a basicAuth Secret in stringData is the same as in data', async () => {
+  const fromString = await traefik({ stringData: { users: `alice:${HASH}` } }).handle(request('https'));
+  const fromData = await traefik({ data: { users: Buffer.from(`alice:${HASH}`).toString('base64') } }).handle(request('https'));
+  expect(fromString.status).toBe(401);
+  expect(fromData.status).toBe(401);
+  // control: a Secret with no users drops the middleware, and with it the router
+  expect((await traefik({ stringData: {} }).handle(request('https'))).status).toBe(404);
+});
+
+const BOOTSTRAP = parse(`
+static_resources:
+  listeners:
+    - name: plain
+      filter_chains:
+        - filters:
+            - name: envoy.filters.network.http_connection_manager
+              typed_config:
+                "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                normalize_path: true
+                merge_slashes: true
+                route_config: { virtual_hosts: [{ name: all, domains: ["*"], routes: [{ match: { prefix: / }, route: { cluster: app } }] }] }
+                http_filters: [{ name: envoy.filters.http.router }]
+  clusters:
+    - name: app
+      load_assignment: { endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: app.web.svc.cluster.local, port_value: 8080 } } } }] }] }
+`);
+
+test('Envoy: a plaintext listener of any name takes HTTP and refuses TLS', async () => {
+  const m = new EnvoyModel(BOOTSTRAP);
+  expect(m.tls).toBe(false);
+  expect((await m.handle(request('http'))).backend).toBe('web/app:8080');
+  expect((await m.handle(request('https'))).status).toBe(0);
+});
+
+test('Envoy: a v2 `config:` connection manager is refused by the model, not misread', () => {
+  const v2 = JSON.parse(JSON.stringify(BOOTSTRAP));
+  const f = v2.static_resources.listeners[0].filter_chains[0].filters[0];
+  f.config = f.typed_config;
+  delete f.typed_config;
+  expect(() => new EnvoyModel(v2)).toThrow(/only a v3 HttpConnectionManager/);
+});

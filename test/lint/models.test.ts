@@ -15,7 +15,9 @@ function traefik(secret: object) {
     { apiVersion: 'traefik.io/v1alpha1', kind: 'Middleware', metadata: { name: 'auth', namespace: 'web' }, spec: { basicAuth: { secret: 'users' } } },
     { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'users', namespace: 'web' }, ...secret },
     {
-      apiVersion: 'traefik.io/v1alpha1', kind: 'IngressRoute', metadata: { name: 'app', namespace: 'web' },
+      apiVersion: 'traefik.io/v1alpha1',
+      kind: 'IngressRoute',
+      metadata: { name: 'app', namespace: 'web' },
       spec: { entryPoints: ['websecure'], tls: {}, routes: [{ match: 'Host(`app.example.com`)', kind: 'Rule', middlewares: [{ name: 'auth' }], services: [{ name: 'app', port: 80 }] }] },
     },
   ]);

@@ -11,6 +11,8 @@ import { authorityRegex, checkGatewayWideJwtAcknowledged, EXPIRY_HEADER, gateway
 import { IstioJwtOptions } from './jwt-options';
 import { addValuesFile, valuesFileName } from '../_values-files';
 import { IstioTls } from './tls';
+import { RULES } from '../lint/_rules';
+import { suppressLint } from '../lint/_suppress';
 
 /**
  * A username and password for the basic_auth Wasm plugin.
@@ -421,6 +423,8 @@ export class IstioGrpcIngress extends Construct {
             pluginConfig: basicAuth.config,
           },
         });
+        suppressLint(this.basicAuthPlugin, RULES.credentialsInClear,
+          'basicAuth on IstioGrpcIngress: the basic_auth Wasm plugin reads credentials only from its pluginConfig; who may read WasmPlugins in this namespace can read them');
       }
       // With a backend it can see, the token is checked again at the backend's sidecar: the
       // gateway's pods serve every route that any namespace binds to them.

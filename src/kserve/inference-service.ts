@@ -4,6 +4,8 @@ import { Construct } from 'constructs';
 import * as security from '../../imports/security.istio.io';
 import * as kserve from '../../imports/serving.kserve.io';
 import { checkBoolean, checkDns1035Label, checkDnsLabel, checkDnsSubdomain, checkInteger, checkList, checkNonEmpty, contextOf, fail, abandon, checkProps, checkRequestWithinLimit, claim, isQuantity, quantityValue } from '../_validate';
+import { RULES } from '../lint/_rules';
+import { suppressLint } from '../lint/_suppress';
 
 /**
  * How KServe deploys the model (annotation `serving.kserve.io/deploymentMode`).
@@ -398,6 +400,10 @@ export class MeshIsolatedInferenceService extends Construct {
           },
         },
       });
+      if (knative && !bypass) {
+        suppressLint(this.inferenceService, RULES.kserveActivator,
+          'bypassActivator: false: the activator stays on the request path, and the knative-serving namespace may reach the model for every caller');
+      }
     } catch (e) {
       abandon(this);
       throw e;

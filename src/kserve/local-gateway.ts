@@ -6,6 +6,8 @@ import * as security from '../../imports/security.istio.io';
 import { abandon, byCodeUnits, checkArgs, checkDns1035Label, checkDnsLabel, checkDnsSubdomain, checkHostname, checkProps, claim, contextOf, fail, isDnsLabel } from '../_validate';
 import { addValuesFile, valuesFileName } from '../_values-files';
 import { checkSelector } from '../istio/_gateway';
+import { RULES } from '../lint/_rules';
+import { suppressLint } from '../lint/_suppress';
 
 /**
  * Props of `KServeLocalGateway`.
@@ -172,6 +174,8 @@ export class KServeLocalGateway extends Construct {
           }],
         },
       });
+      suppressLint(this.gateway, RULES.gatewayHostsAnyNamespace,
+        'KServe\'s local gateway serves every InferenceService host: Knative binds their VirtualServices from each model\'s namespace; each model\'s own policies still apply');
       this.service = new k8s.KubeService(this, 'Service', {
         metadata: {
           name,
@@ -309,6 +313,8 @@ export class MeshWideStrictMtls extends Construct {
             }],
           },
         });
+        suppressLint(this.knativeLocalGateway, RULES.gatewayHostsAnyNamespace,
+          'Knative\'s cluster-local gateway: net-istio binds every Knative Service\'s VirtualService to it, from each namespace; mTLS and each model\'s own policies still apply');
       }
     } catch (e) {
       abandon(this);

@@ -69,7 +69,11 @@ describe('Knative mode with the activator on the path', () => {
   test('no targetBurstCapacity; knative-serving allowed on every path (isolation does not hold)', () => {
     expect(docsOf(docs, 'Namespace')).toHaveLength(0);
     const is = oneOf(docs, 'InferenceService');
-    expect(is.metadata.annotations).toEqual({ 'serving.kserve.io/deploymentMode': 'Knative' });
+    // No targetBurstCapacity; the opt-in is recorded for the linter as the reason of a suppression.
+    expect(is.metadata.annotations).toEqual({
+      'serving.kserve.io/deploymentMode': 'Knative',
+      'lint.cdk8s-secure-serving.dev/kserve-activator-in-path': expect.stringMatching(/^bypassActivator: false: /),
+    });
     expect(oneOf(docs, 'AuthorizationPolicy').spec.rules).toContainEqual({ from: [{ source: { namespaces: ['knative-serving'] } }] });
     expectValidManifests(docs);
     expect(docs).toMatchSnapshot();

@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import {
   Backend, GatewayApiGrpcIngress, GatewayApiHttpIngress, GatewayApiTls, GatewayImplementation,
 } from 'cdk8s-secure-serving';
+import { restricted } from './restricted';
 
 /**
  * Seed 002's job on Envoy Gateway: a KServe-style model server with a gRPC port (JWT at the
@@ -12,9 +13,9 @@ import {
 export class EnvoyGatewayChart extends Chart {
   constructor(scope: Construct, id: string, props: ChartProps = {}) {
     super(scope, id, { namespace: 'models', ...props });
-    const deployment = new kplus.Deployment(this, 'triton', {
+    const deployment = restricted(new kplus.Deployment(this, 'triton', {
       containers: [{ image: 'nvcr.io/nvidia/tritonserver:25.01-py3', ports: [{ number: 8001, name: 'grpc' }, { number: 8000, name: 'http' }] }],
-    });
+    }));
     const grpc = deployment.exposeViaService({ name: 'triton-grpc', ports: [{ port: 8001, name: 'grpc' }] });
     const rest = deployment.exposeViaService({ name: 'triton-rest', ports: [{ port: 8000, name: 'http' }] });
     const implementation = GatewayImplementation.envoyGateway();

@@ -2,6 +2,7 @@ import { Chart, ChartProps } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { Backend, EnvoyJwtProxy, EnvoyServiceType, JsonWebKeySet } from 'cdk8s-secure-serving';
+import { restricted } from './restricted';
 
 /** The token issuer's public key (only the public half ever goes into the app). */
 const ISSUER_PUBLIC_KEY = `-----BEGIN PUBLIC KEY-----
@@ -16,11 +17,11 @@ HlgbJGy+GLEovyoHPotj4GgsSW+sbePowhXK/oQuXw3KruTedLKtKUD22g==
 export class EnvoyJwtChart extends Chart {
   constructor(scope: Construct, id: string, props: ChartProps = {}) {
     super(scope, id, { namespace: 'bookstore', ...props });
-    const deployment = new kplus.Deployment(this, 'bookstore', {
+    const deployment = restricted(new kplus.Deployment(this, 'bookstore', {
       metadata: { name: 'bookstore-deployment' },
       replicas: 3,
       containers: [{ name: 'bookstore-container', image: 'bookstore:1.0.0', portNumber: 8080 }],
-    });
+    }));
     // Headless: Envoy resolves one endpoint per pod and balances gRPC requests across them.
     const service = new kplus.Service(this, 'bookstore-service', {
       metadata: { name: 'bookstore-service' },

@@ -2,6 +2,7 @@ import { Chart, ChartProps, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { Backend } from 'cdk8s-secure-serving';
+import { restricted } from './restricted';
 
 /**
  * Seed 000's gRPC model server (ml-api, a TensorFlow model server on 8500, for payloads of
@@ -13,7 +14,7 @@ export class ModelServerChart extends Chart {
 
   constructor(scope: Construct, id: string, props: ChartProps = {}) {
     super(scope, id, { namespace: 'ml-services', ...props });
-    const deployment = new kplus.Deployment(this, 'ml-api', {
+    const deployment = restricted(new kplus.Deployment(this, 'ml-api', {
       metadata: { name: 'ml-api' },
       replicas: 1,
       containers: [{
@@ -27,7 +28,7 @@ export class ModelServerChart extends Chart {
           ephemeralStorage: { request: Size.gibibytes(1), limit: Size.gibibytes(2) },
         },
       }],
-    });
+    }));
     const service = deployment.exposeViaService({
       name: 'ml-api',
       ports: [{ port: 8500, targetPort: 8500, name: 'grpc' }],

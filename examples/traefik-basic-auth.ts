@@ -2,6 +2,7 @@ import { Chart, ChartProps } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { Backend, BasicAuthUser, TraefikBasicAuthIngress, TraefikTls } from 'cdk8s-secure-serving';
+import { restricted } from './restricted';
 
 /**
  * Seed 001: the bos-rf scoring service (R plumber on port 8000) behind Traefik v3 with
@@ -11,7 +12,7 @@ export class TraefikBasicAuthChart extends Chart {
   constructor(scope: Construct, id: string, props: ChartProps = {}) {
     super(scope, id, { namespace: 'bos-rf', ...props });
 
-    const deployment = new kplus.Deployment(this, 'bos-rf', {
+    const deployment = restricted(new kplus.Deployment(this, 'bos-rf', {
       metadata: { name: 'bos-rf' },
       replicas: 1,
       containers: [{
@@ -20,7 +21,7 @@ export class TraefikBasicAuthChart extends Chart {
         portNumber: 8000,
         resources: { cpu: { request: kplus.Cpu.millis(250), limit: kplus.Cpu.millis(500) } },
       }],
-    });
+    }));
     // R writes temporary files: a writable /tmp on the read-only root filesystem.
     const tmp = kplus.Volume.fromEmptyDir(this, 'tmp', 'tmp');
     deployment.containers[0].mount('/tmp', tmp);

@@ -5,6 +5,7 @@ import * as jose from 'jose';
 import * as ts from 'typescript';
 import * as YAML from 'yaml';
 import { expectValidManifests } from './schema';
+import { RULES } from '../src/lint/_rules';
 
 /** The README's TypeScript examples must compile against the library as it is. */
 test('README TypeScript examples compile', () => {
@@ -66,14 +67,16 @@ test('README examples run as copied', async () => {
         ], { cwd: dir, env, stdio: 'pipe' });
         ran++;
       } else {
-        const script = code.split('\n').filter(l => !SKIPPED.test(l)).join('\n');
+        // The package's own command runs from the build, as `npx` would run the installed bin.
+        const script = code.split('\n').map(l => l.replace(/^npx cdk8s-secure-serving /, `node ${path.join(root, 'lib', 'src', 'lint', 'cli.js')} `))
+          .filter(l => !SKIPPED.test(l)).join('\n');
         if (/^(openssl|node) /m.test(script)) {
           execFileSync('bash', ['-euo', 'pipefail', '-c', script], { cwd: dir, env, stdio: 'pipe' });
           ran++;
         }
       }
     });
-    expect(ran).toBeGreaterThanOrEqual(9);
+    expect(ran).toBeGreaterThanOrEqual(10);
     const manifests = fs.readdirSync(outdir).filter(f => f.endsWith('.k8s.yaml'));
     expect(manifests.length).toBeGreaterThanOrEqual(6);
     const docs = manifests.flatMap(f => YAML.parseAllDocuments(fs.readFileSync(path.join(outdir, f), 'utf8')).map(d => d.toJSON()))
@@ -93,3 +96,12 @@ test('README examples run as copied', async () => {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }, 180_000);
+
+test('the README documents every lint rule, and its cdk8s.yaml is the one the example app runs', () => {
+  const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+  const documented = [...readme.matchAll(/^\| `([a-z0-9-]+)` \| (error|warning|note) \|/gm)].map(m => m[1]).sort();
+  expect(documented).toEqual(Object.values(RULES).map(r => r.id).sort());
+  const block = /```yaml\n(validations:[\s\S]*?)```/.exec(readme)![1];
+  const exampleConfig = fs.readFileSync(path.join(__dirname, '..', 'examples', 'cdk8s.yaml'), 'utf8');
+  expect(YAML.parse(exampleConfig).validations).toEqual(YAML.parse(block).validations);
+});

@@ -56,6 +56,27 @@ for (const [layout, sizes, runs] of LAYOUTS) {
     row(`  peak RSS`, `${fmt(l.mb, 0)} MB`, `${fmt(med('plus-raw', 'maxRssMb'), 0)} MB (plus + raw)`, fmt(l.mb / med('plus-raw', 'maxRssMb'), 2));
   }
 }
+// 5. lint: `cdk8s-secure-serving lint` on the library's own output of the largest teams app
+// (every kind of front door, for N services), against the synth of that app
+{
+  const n = Math.max(...SIZES);
+  synthRun('library', 'teams', n); // records its documents
+  const docs = JSON.parse(fs.readFileSync(manifests, 'utf8')).flatMap(svc => svc.all);
+  const file = path.join(os.tmpdir(), `bench-lint-${process.pid}.yaml`);
+  fs.writeFileSync(file, docs.map(d => JSON.stringify(d)).join('\n---\n'));
+  const xs = [];
+  let summary = '';
+  for (let r = 0; r < Math.min(RUNS, 3); r++) {
+    const t = process.hrtime.bigint();
+    const out = node([path.join(root, 'lib', 'src', 'lint', 'cli.js'), 'lint', '--fail-on', 'error', file]);
+    xs.push(Number(process.hrtime.bigint() - t) / 1e6);
+    summary = out.trim().split('\n').pop();
+  }
+  fs.rmSync(file, { force: true });
+  const doors = /(\d+) front doors/.exec(summary)?.[1];
+  const base = synth[`teams/${n}`].ms;
+  row(`lint teams N=${n} (${docs.length} docs, ${doors} doors; no error)`, `${fmt(median(xs), 0)} ms`, `${fmt(base, 0)} ms (its synth)`, fmt(median(xs) / base, 2), '<= 6');
+}
 fs.rmSync(manifests, { force: true });
 if (synth['teams/100'] && synth['teams/1000']) {
   const g = synth['teams/1000'].ms / synth['teams/100'].ms;

@@ -9,6 +9,8 @@
  * - The plain request through and no authentication anywhere for it: `unauthenticated-front-door`.
  * - The backend of an authenticated door open to any pod (./model/mesh): `backend-reachable-around-door`.
  */
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { parse as parseYaml } from 'yaml';
 import { groupOf, Manifest, ManifestSet, namespaceOf, selects } from './_manifests';
 import { Finding, finding, RULES } from './_rules';
 import { connectionManagers, envoyBootstraps, podsOf, routedServices, serviceOf } from './_workloads';
@@ -24,6 +26,27 @@ const ROOT_NAMESPACE = 'istio-system';
 /** How many bypassing spellings a finding lists. */
 const SHOWN = 3;
 
+/**
+ * The headers an external authorizer typically sets for the backend (oauth2-proxy, Kubeflow's
+ * authservice, Authelia): checked where the manifests mention them, besides those the mesh config
+ * in the manifests names.
+ */
+const IDENTITY_HEADERS = ['kubeflow-userid', 'kubeflow-groups', 'x-auth-request-user', 'x-auth-request-email', 'x-forwarded-user',
+  'x-forwarded-email', 'x-remote-user', 'remote-user'];
+const FORGED = 'forged-by-cdk8s-secure-serving-lint';
+/** Headers an authorizer may pass upstream that say nothing about who the caller is (or that the client must send). */
+const NOT_IDENTITY = ['authorization', 'path', ':path', 'cookie', 'host', ':authority', 'content-type', 'content-length', 'accept', 'user-agent'];
+
+/** A door where an external authorizer sets identity headers: who else may send them. */
+interface IdentityCheck {
+  /** Header names the authorizer sets. */
+  readonly headers: string[];
+  /** The JWT issuers (and an audience of each) the data plane accepts for this host's requests. */
+  readonly issuers: { readonly issuer: string; readonly audience?: string }[];
+  /** Paths the CUSTOM policies exempt or single out (`*` filled in), where the authorizer may not run. */
+  readonly paths: string[];
+}
+
 /** A host (and path) a data plane routes, and how to send requests to it. */
 interface Door {
   /** The route object the finding is reported on. */
@@ -34,6 +57,13 @@ interface Door {
   readonly authConfigured: boolean;
   /** What the door is, for messages: `Istio gateway istio-system/{istio=ingressgateway}`. */
   readonly via: string;
+  /**
+   * Send only the spellings with forwarding headers: for a model that differs from another door's
+   * only in what it does with them (Traefik entry points that trust forwarded headers).
+   */
+  readonly onlyForwarded?: boolean;
+  /** Present where an external authorizer sets identity headers that a client could send itself. */
+  readonly identity?: IdentityCheck;
   readonly handle: (req: AttackRequest) => Promise<Outcome>;
 }
 
@@ -140,7 +170,8 @@ function istioDoors(set: ManifestSet): Door[] {
     const labels: { [k: string]: string } = Object.fromEntries(JSON.parse(key));
     for (const ns of workloadNamespaces(set, labels, namespaceOf(gws[0].doc))) {
       const workload: GatewayWorkload = { namespace: ns, labels };
-      const model = new IstioGatewayModel(docs, workload);
+      const model = new IstioGatewayModel(docs, workload, { jwksFor: () => LINT_KEYS.jwks });
+      const identity = istioIdentityCheck(set, workload);
       const refs = new Set(gws.map(g => `${namespaceOf(g.doc)}/${g.doc.metadata?.name}`));
       const authConfigured = istioAuthConfigured(set, workload);
       const assumed = gws.filter(g => presumed.includes(g)).map(g => `${namespaceOf(g.doc)}/${g.doc.metadata?.name}`);
@@ -154,13 +185,75 @@ function istioDoors(set: ManifestSet): Door[] {
         for (const h of vs.doc.spec?.hosts ?? []) {
           const c = concrete(String(h));
           for (const path of c ? pathsOfVirtualService(vs.doc) : []) {
-            doors.push({ route: vs, base: { host: c!.host, path }, wildcard: c!.wildcard, authConfigured, via, handle: r => model.handle(r) });
+            doors.push({
+              route: vs, base: { host: c!.host, path }, wildcard: c!.wildcard, authConfigured, via, identity, handle: r => model.handle(r),
+            });
           }
         }
       }
     }
   }
   return doors;
+}
+
+/** The keys the analysis signs its tokens with: every JWKS a model asks for serves them. */
+const LINT_KEYS: { jwks: { keys: any[] }; sign?: (claims: { [k: string]: unknown }) => Promise<string> } = { jwks: { keys: [] } };
+
+async function lintKeys(): Promise<void> {
+  if (LINT_KEYS.sign) {
+    return;
+  }
+  const { privateKey, publicKey } = await generateKeyPair('ES256');
+  const jwk = { ...await exportJWK(publicKey), kid: 'cdk8s-secure-serving-lint', alg: 'ES256', use: 'sig' };
+  LINT_KEYS.jwks = { keys: [jwk] };
+  LINT_KEYS.sign = claims => new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: jwk.kid }).sign(privateKey);
+}
+
+/** The headers the mesh config's external authorizers set, from a ConfigMap `mesh` key or an IstioOperator. */
+function meshIdentityHeaders(set: ManifestSet): string[] {
+  const out: string[] = [];
+  const providers = (mesh: any) => (mesh?.extensionProviders ?? []).forEach((p: any) => {
+    for (const kind of ['envoyExtAuthzHttp', 'envoyExtAuthzGrpc']) {
+      const names: string[] = (p?.[kind]?.headersToUpstreamOnAllow ?? []).map((h: unknown) => String(h).toLowerCase());
+      out.push(...names.filter(h => !NOT_IDENTITY.includes(h)));
+    }
+  });
+  for (const m of set.of('IstioOperator', 'install.istio.io')) {
+    providers(m.doc.spec?.meshConfig);
+  }
+  for (const m of set.of('ConfigMap', '')) {
+    if (typeof m.doc.data?.mesh === 'string' && /extensionProviders/.test(m.doc.data.mesh)) {
+      try {
+        providers(parseYaml(m.doc.data.mesh));
+      } catch {
+        // not YAML
+      }
+    }
+  }
+  return out;
+}
+
+/** Whether a CUSTOM policy applies to the workload: then an authorizer sets identity headers for some requests. */
+function istioIdentityCheck(set: ManifestSet, w: GatewayWorkload): IdentityCheck | undefined {
+  const applies = (m: Manifest) => (namespaceOf(m.doc) === w.namespace || namespaceOf(m.doc) === ROOT_NAMESPACE) &&
+    !m.doc.spec?.targetRefs && selects(m.doc.spec?.selector?.matchLabels, w.labels);
+  const custom = set.of('AuthorizationPolicy', 'istio.io').filter(m => m.doc.spec?.action === 'CUSTOM' && applies(m));
+  if (custom.length === 0) {
+    return undefined;
+  }
+  const paths = sort(custom.flatMap(m => (m.doc.spec?.rules ?? []).flatMap((r: any) => (r.to ?? []).flatMap((t: any) =>
+    [...(t.operation?.notPaths ?? []), ...(t.operation?.paths ?? [])]))).filter((p: unknown) => typeof p === 'string' && p.startsWith('/'))
+    .map((p: string) => p.replace(/\*/g, 'x')));
+  const issuers = set.of('RequestAuthentication', 'istio.io').filter(applies)
+    .flatMap(m => (m.doc.spec?.jwtRules ?? []).map((r: any) => ({ issuer: String(r.issuer), audience: r.audiences?.[0] })));
+  // The mesh config's headers, and the usual ones the manifests mention (a policy or filter about them says they matter).
+  const text = JSON.stringify(set.docs).toLowerCase();
+  const mentioned = IDENTITY_HEADERS.filter(h => text.includes(h) || text.includes(h.replace(/-/g, '_')));
+  const headers = sort([...mentioned, ...meshIdentityHeaders(set)]);
+  if (headers.length === 0) {
+    return undefined;
+  }
+  return { headers: sort([...headers, ...headers.map(h => h.replace(/-/g, '_'))]), issuers, paths };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -287,6 +380,7 @@ function traefikDoors(set: ManifestSet): Door[] {
             wildcard: c.wildcard,
             via,
             handle: async r => model.handle(r),
+            onlyForwarded: trust,
             authConfigured: (byHost.get(host.toLowerCase()) ?? []).some(hasAuth),
           });
         }
@@ -364,6 +458,7 @@ export async function frontDoorFindings(set: ManifestSet): Promise<DoorAnalysis>
       out.push(f);
     }
   };
+  await lintKeys();
   const authenticatedBackends = new Map<string, Manifest>();
   const planes: Door[][] = [];
   for (const plane of DATA_PLANES) {
@@ -424,7 +519,9 @@ export async function frontDoorFindings(set: ManifestSet): Promise<DoorAnalysis>
           continue; // the plain request is not routed: nothing to compare the spellings with
         }
         const through: string[] = [];
-        for (const v of variants(door.base, { wildcard: door.wildcard })) {
+        const spellings = variants(door.base, { wildcard: door.wildcard });
+        const forwarded = (v: AttackRequest) => Object.keys(v.headers).some(h => h.startsWith('x-forwarded-') || h === 'x-real-ip');
+        for (const v of door.onlyForwarded ? spellings.filter(forwarded) : spellings) {
           const o = await door.handle(v);
           if (o.backend !== undefined) {
             through.push(`${v.label} → ${o.backend}`);
@@ -439,6 +536,12 @@ export async function frontDoorFindings(set: ManifestSet): Promise<DoorAnalysis>
         for (const b of protectedBackends(door)) {
           recordBackend(authenticatedBackends, b, door.route);
         }
+        const forged = await forgedIdentity(door);
+        if (forged.length > 0) {
+          report(finding(RULES.identityForgeable, door.route, 'spec',
+            `${label} with a valid token and a forged ${forged.join(', ')} reaches the backend with the forged value through ${door.via}: ` +
+            'the external authorizer does not check this request, and nothing removes the header'), label);
+        }
       } catch (e) {
         report(finding(RULES.modelUnsupported, door.route, '', `${door.via}: ${(e as Error).message}`), 'model');
         if (door.authConfigured) {
@@ -452,6 +555,34 @@ export async function frontDoorFindings(set: ManifestSet): Promise<DoorAnalysis>
   }
   out.push(...aroundTheDoor(set, authenticatedBackends));
   return { findings: out, modeled: sort(modeled) };
+}
+
+/** The identity headers that reach the backend as a client sent them, on a request with a valid token. */
+async function forgedIdentity(door: Door): Promise<string[]> {
+  if (!door.identity || !LINT_KEYS.sign) {
+    return [];
+  }
+  const now = Math.floor(Date.now() / 1000);
+  const out: string[] = [];
+  for (const { issuer, audience } of door.identity.issuers.length > 0 ? door.identity.issuers : [{ issuer: '' }]) {
+    const token = issuer ? await LINT_KEYS.sign({ iss: issuer, sub: 'lint', ...(audience ? { aud: audience } : {}), iat: now, exp: now + 3600 }) : undefined;
+    for (const path of sort([door.base.path, ...door.identity.paths])) {
+      for (const h of door.identity.headers) {
+        const o = await door.handle({
+          scheme: door.base.scheme ?? 'https',
+          authority: door.base.host,
+          method: 'POST',
+          path,
+          label: `forged ${h}`,
+          headers: { ...(door.base.headers ?? {}), ...(token ? { authorization: `Bearer ${token}` } : {}), [h]: FORGED },
+        });
+        if (o.backend !== undefined && Object.entries(o.headers ?? {}).some(([k, v]) => k.toLowerCase() === h && v === FORGED)) {
+          out.push(`${h} at ${path}`);
+        }
+      }
+    }
+  }
+  return sort(out);
 }
 
 function recordBackend(map: Map<string, Manifest>, backend: string, route: Manifest) {

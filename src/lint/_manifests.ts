@@ -31,6 +31,7 @@ export function selects(want: { readonly [k: string]: string } | undefined, have
 export class ManifestSet {
   /** The plain documents, for the data-plane models. */
   public readonly docs: any[];
+  private readonly byKind = new Map<string, Manifest[]>();
 
   constructor(public readonly all: Manifest[]) {
     this.docs = all.map(m => m.doc);
@@ -38,7 +39,13 @@ export class ManifestSet {
 
   /** Documents of `kind`, whose apiVersion's group ends with `group` (any group when omitted). */
   public of(kind: string, group?: string): Manifest[] {
-    return this.all.filter(m => m.doc.kind === kind && (group === undefined || groupOf(m.doc) === group || groupOf(m.doc).endsWith(`.${group}`)));
+    const key = `${kind}|${group ?? '*'}`;
+    let found = this.byKind.get(key);
+    if (found === undefined) {
+      found = this.all.filter(m => m.doc.kind === kind && (group === undefined || groupOf(m.doc) === group || groupOf(m.doc).endsWith(`.${group}`)));
+      this.byKind.set(key, found);
+    }
+    return found;
   }
 
   /** The manifest holding `doc`. */

@@ -42,6 +42,10 @@ export const RULES = {
     'Authentication is configured for this host, but a request without credentials reaches the backend',
     'Make the authentication required: for RequestAuthentication add an AuthorizationPolicy DENY with ' +
     'notRequestPrincipals ["*"]; for basic_auth rules list every method and path; for Traefik attach the middleware to every router.'),
+  identityForgeable: r('identity-header-forgeable', 'error',
+    'An authenticated request that external authorization does not check carries a client-chosen identity header to the backend',
+    'Deny requests that bring the identity headers the authorizer sets (a DENY with when request.headers[<name>] values ["*"]) on the ' +
+    'hosts it does not check, or remove those headers from client requests; drop header names with "_" too.'),
   unauthenticatedFrontDoor: r('unauthenticated-front-door', 'warning',
     'A host is routed to a backend with no authentication at all',
     'Add authentication for the host, or suppress this finding with the reason the host is public.'),

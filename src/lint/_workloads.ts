@@ -28,9 +28,16 @@ function get(doc: any, at: string): any {
   return at.split('.').reduce((o, k) => (o === undefined || o === null ? undefined : o[k]), doc);
 }
 
+const templates = new WeakMap<ManifestSet, PodTemplate[]>();
+
 /** Every pod template in the set. */
 export function podTemplates(set: ManifestSet): PodTemplate[] {
+  const known = templates.get(set);
+  if (known) {
+    return known;
+  }
   const out: PodTemplate[] = [];
+  templates.set(set, out);
   for (const m of set.all) {
     const at = WORKLOADS[m.doc.kind];
     if (at === undefined) {

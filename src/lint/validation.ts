@@ -1,6 +1,4 @@
 import { checkProps } from '../_validate';
-import { lint } from './_lint';
-import { readManifests } from './_load';
 import { describe } from './_manifests';
 
 /** The lowest severity of a finding that fails a run. */
@@ -49,6 +47,11 @@ export class SecureServingValidation {
    * @param context the validation context cdk8s-cli passes (its `manifests`, `report` and `logger`)
    */
   public async validate(context: any): Promise<void> {
+    // Loaded here, not with the package: an app that only synthesizes does not pay for the models.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { lint } = require('./_lint') as typeof import('./_lint');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { readManifests } = require('./_load') as typeof import('./_load');
     const manifests: string[] = [...(context?.manifests ?? [])].map(String).sort();
     const report = await lint(readManifests(manifests));
     for (const f of report.findings) {

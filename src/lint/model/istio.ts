@@ -132,6 +132,9 @@ interface RequestState {
 
 /** The Istio ingress gateway pods `workload`, configured by `docs`. */
 export class IstioGatewayModel {
+  private readonly byKind = new Map<string, any[]>();
+  private readonly routeTables = new Map<number, VirtualHost[] | undefined>();
+
   constructor(private readonly docs: any[], private readonly workload: GatewayWorkload, private readonly opts: IstioModelOptions = {}) {
     for (const d of docs) {
       if (d.kind === 'AuthorizationPolicy' && d.spec?.action === 'DENY' && (d.spec.rules ?? []).length === 0) {
@@ -156,7 +159,13 @@ export class IstioGatewayModel {
   }
 
   private of(kind: string): any[] {
-    return this.docs.filter(d => d.kind === kind && d.apiVersion?.includes('istio.io') && this.applies(d));
+    // The docs do not change after construction: each kind is looked up once.
+    let found = this.byKind.get(kind);
+    if (found === undefined) {
+      found = this.docs.filter(d => d.kind === kind && d.apiVersion?.includes('istio.io') && this.applies(d));
+      this.byKind.set(kind, found);
+    }
+    return found;
   }
 
   public async handle(req: AttackRequest): Promise<Outcome> {
@@ -296,6 +305,13 @@ export class IstioGatewayModel {
 
   /** The virtual hosts on a port: from VirtualServices bound to Gateways on these pods, or Gateway API routes. */
   private routeTable(port: number): VirtualHost[] | undefined {
+    if (!this.routeTables.has(port)) {
+      this.routeTables.set(port, this.buildRouteTable(port));
+    }
+    return this.routeTables.get(port);
+  }
+
+  private buildRouteTable(port: number): VirtualHost[] | undefined {
     const vhosts: VirtualHost[] = [];
     let listening = false;
     // Istio Gateways that select these pods.

@@ -33,7 +33,9 @@ export class EnvoyJwtChart extends Chart {
     new EnvoyJwtProxy(this, 'envoy', {
       backend: Backend.fromService(service),
       tlsSecretName: 'envoy-certs',
+      // As in the seed: clients call the Service on 9080, Envoy listens on 8000.
       port: 8000,
+      servicePort: 9080,
       serviceType: EnvoyServiceType.NODE_PORT,
       jwt: {
         issuer: 'https://issuer.example.com',

@@ -123,11 +123,18 @@ export interface EnvoyJwtProxyProps {
   readonly backendProtocol?: EnvoyBackendProtocol;
 
   /**
-   * The proxy's TLS port (container and Service).
+   * The port the proxy listens on for TLS, in its container.
    *
    * @default 8443
    */
   readonly port?: number;
+
+  /**
+   * The port of the proxy's Service, which clients call (it forwards to `port`).
+   *
+   * @default - the same as `port`
+   */
+  readonly servicePort?: number;
 
   /**
    * Replicas of the proxy.
@@ -151,9 +158,10 @@ export interface EnvoyJwtProxyProps {
   readonly grpcWeb?: boolean;
 
   /**
-   * CORS for browser clients.
+   * CORS for browser clients of other origins. A gRPC-Web app served from the proxy's own origin
+   * needs none.
    *
-   * @default - no CORS
+   * @default - no CORS: browsers call only from the proxy's own origin
    */
   readonly cors?: EnvoyCorsOptions;
 
@@ -319,6 +327,7 @@ export class EnvoyJwtProxy extends Construct {
       if (port === ADMIN_PORT || port === HEALTH_PORT) {
         fail(ctx, 'port', port, `a port other than ${ADMIN_PORT} (admin) and ${HEALTH_PORT} (health)`);
       }
+      const servicePort = checkPort(ctx, 'servicePort', props.servicePort ?? port);
       const replicas = checkInteger(ctx, 'replicas', props.replicas ?? 2, 1, 1000);
       const image = checkEnvoyImage(ctx, props.image ?? 'envoyproxy/envoy:v1.36.2');
       checkDnsSubdomain(ctx, 'tlsSecretName', props.tlsSecretName);
@@ -411,7 +420,7 @@ export class EnvoyJwtProxy extends Construct {
 
       this.service = this.deployment.exposeViaService({
         serviceType: KPLUS_SERVICE_TYPE[serviceType],
-        ports: [{ port, targetPort: port, name: 'https' }],
+        ports: [{ port: servicePort, targetPort: port, name: 'https' }],
       });
       if (!direct) {
         this.backendNetworkPolicy = isolateBackend(this, ctx, props.backend, {

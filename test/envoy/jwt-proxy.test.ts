@@ -220,6 +220,15 @@ describe('options', () => {
     expectValidManifests(docs);
   });
 
+  test('servicePort: clients call the Service on one port, Envoy listens on another (seed 002: 9080 to 8000)', () => {
+    const { bootstrap, docs } = build({ port: 8000, servicePort: 9080 });
+    expect(oneOf(docs, 'Service').spec.ports).toEqual([{ name: 'https', port: 9080, targetPort: 8000 }]);
+    const https = bootstrap.static_resources.listeners.find((l: any) => l.name === 'https');
+    expect(https.address.socket_address.port_value).toBe(8000);
+    expect(oneOf(docs, 'Deployment').spec.template.spec.containers[0].ports).toContainEqual(expect.objectContaining({ containerPort: 8000, name: 'https' }));
+    expectValidManifests(docs);
+  });
+
   test('the strict check catches a wrong field, a wrong enum and an unknown @type', () => {
     const { bootstrap } = build();
     const broken = JSON.parse(JSON.stringify(bootstrap));
@@ -253,6 +262,7 @@ describe('bad input', () => {
     ['fails a JWKS URI that is not https', { jwt: { issuer: ISSUER, jwksUri: 'http://x.example.com/jwks' } }, 'invalid jwt.jwksUri "http://x.example.com/jwks": expected an https:// URL'],
     ['fails a port out of range', { port: 70000 }, 'invalid port 70000: expected a port number'],
     ['fails the admin port', { port: 9901 }, 'invalid port 9901: expected a port other than 9901 (admin) and 8001 (health)'],
+    ['fails a servicePort out of range', { servicePort: 0 }, 'invalid servicePort 0: expected a port number'],
     ['fails replicas < 1', { replicas: 0 }, 'invalid replicas 0: expected an integer from 1 to 1000'],
     ['fails an invalid image reference', { image: 'Envoy Proxy:latest' }, 'invalid image "Envoy Proxy:latest": expected an image reference'],
     ['fails an unauthenticated path not starting with /', { unauthenticatedPaths: ['healthz'] }, 'invalid unauthenticatedPaths[0] "healthz"'],

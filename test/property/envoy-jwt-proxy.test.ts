@@ -51,6 +51,7 @@ const valid = props({
 }, {
   backendProtocol: fc.constantFrom(...Object.values(EnvoyBackendProtocol)),
   port: port.filter(p => p !== 9901 && p !== 8001),
+  servicePort: port,
   replicas: fc.integer({ min: 1, max: 1000 }),
   image,
   grpcWeb: fc.boolean(),

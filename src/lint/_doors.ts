@@ -16,7 +16,7 @@ import { Finding, finding, RULES } from './_rules';
 import { connectionManagers, envoyBootstraps, podsOf, routedServices, serviceOf } from './_workloads';
 import { EnvoyModel } from './model/envoy';
 import { EnvoyGatewayModel } from './model/envoy-gateway';
-import { GatewayWorkload, IstioGatewayModel } from './model/istio';
+import { GatewayWorkload, IstioGatewayModel, policyValueMatches } from './model/istio';
 import { canConnect } from './model/mesh';
 import { Outcome } from './model/outcome';
 import { AttackRequest, BaseRequest, GRPC_HEADERS, variants } from './model/requests';
@@ -102,12 +102,38 @@ function workloadNamespaces(set: ManifestSet, labels: { [k: string]: string }, f
   return [labels.istio === 'ingressgateway' ? ROOT_NAMESPACE : fallback];
 }
 
-function istioAuthConfigured(set: ManifestSet, w: GatewayWorkload): boolean {
-  return set.all.some(m => ['AuthorizationPolicy', 'RequestAuthentication', 'WasmPlugin'].includes(m.doc.kind) && groupOf(m.doc).endsWith('istio.io') &&
-    (m.doc.spec?.targetRefs
-      ? namespaceOf(m.doc) === w.namespace && m.doc.spec.targetRefs.some((r: any) => r.kind === 'Gateway' && r.name === w.gatewayApiName)
-      : (namespaceOf(m.doc) === w.namespace || namespaceOf(m.doc) === ROOT_NAMESPACE) && selects(m.doc.spec?.selector?.matchLabels, w.labels)) &&
-    !(m.doc.kind === 'AuthorizationPolicy' && (m.doc.spec?.action ?? 'ALLOW') === 'ALLOW' && (m.doc.spec?.rules ?? []).some((r: any) => !r.from && !r.to && !r.when)));
+/**
+ * Whether authentication is configured on the gateway pods for `host`: a policy rule that checks
+ * requests to it (a CUSTOM, DENY or ALLOW rule without host conditions, or with hosts that match
+ * it), a basic_auth rule for it, or a RequestAuthentication where no policy scopes enforcement to
+ * hosts (then it is meant for every host).
+ */
+function istioAuthConfigured(set: ManifestSet, w: GatewayWorkload, host: string): boolean {
+  const applies = (m: Manifest) => groupOf(m.doc).endsWith('istio.io') && (m.doc.spec?.targetRefs
+    ? namespaceOf(m.doc) === w.namespace && m.doc.spec.targetRefs.some((r: any) => r.kind === 'Gateway' && r.name === w.gatewayApiName)
+    : (namespaceOf(m.doc) === w.namespace || namespaceOf(m.doc) === ROOT_NAMESPACE) && selects(m.doc.spec?.selector?.matchLabels, w.labels));
+  const forHost = (rule: any): boolean => {
+    const ops = (rule.to ?? []).map((t: any) => t.operation ?? {});
+    const hosts: string[] = ops.flatMap((o: any) => o.hosts ?? []);
+    const notHosts: string[] = ops.flatMap((o: any) => o.notHosts ?? []);
+    if (hosts.length > 0 && !hosts.some(h => policyValueMatches(h, host, true))) {
+      return false;
+    }
+    return !notHosts.some(h => policyValueMatches(h, host, true));
+  };
+  const policies = set.of('AuthorizationPolicy', 'istio.io').filter(applies).filter(m =>
+    !((m.doc.spec?.action ?? 'ALLOW') === 'ALLOW' && (m.doc.spec?.rules ?? []).some((r: any) => !r.from && !r.to && !r.when)));
+  if (policies.some(m => (m.doc.spec?.rules ?? []).some(forHost))) {
+    return true;
+  }
+  const wasm = set.of('WasmPlugin', 'istio.io').filter(applies).some(m => (m.doc.spec?.pluginConfig?.basic_auth_rules ?? []).some((r: any) =>
+    (r.hosts ?? []).length === 0 || (r.hosts as string[]).some(h => policyValueMatches(h, host, true))));
+  if (wasm) {
+    return true;
+  }
+  const scoped = policies.some(m => (m.doc.spec?.rules ?? []).some((r: any) =>
+    (r.to ?? []).some((t: any) => t.operation?.hosts || t.operation?.notHosts)));
+  return !scoped && set.of('RequestAuthentication', 'istio.io').some(applies);
 }
 
 function pathsOfVirtualService(vs: any): string[] {
@@ -173,7 +199,7 @@ function istioDoors(set: ManifestSet): Door[] {
       const model = new IstioGatewayModel(docs, workload, { jwksFor: () => LINT_KEYS.jwks });
       const identity = istioIdentityCheck(set, workload);
       const refs = new Set(gws.map(g => `${namespaceOf(g.doc)}/${g.doc.metadata?.name}`));
-      const authConfigured = istioAuthConfigured(set, workload);
+
       const assumed = gws.filter(g => presumed.includes(g)).map(g => `${namespaceOf(g.doc)}/${g.doc.metadata?.name}`);
       const via = `the Istio gateway pods {${Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',')}} in ${ns}` +
         (assumed.length > 0 ? ` (Gateway ${assumed.join(', ')} is not in these manifests: presumed to serve the hosts on 443)` : '');
@@ -186,7 +212,13 @@ function istioDoors(set: ManifestSet): Door[] {
           const c = concrete(String(h));
           for (const path of c ? pathsOfVirtualService(vs.doc) : []) {
             doors.push({
-              route: vs, base: { host: c!.host, path }, wildcard: c!.wildcard, authConfigured, via, identity, handle: r => model.handle(r),
+              route: vs,
+              base: { host: c!.host, path },
+              wildcard: c!.wildcard,
+              via,
+              identity,
+              handle: r => model.handle(r),
+              authConfigured: istioAuthConfigured(set, workload, c!.host),
             });
           }
         }
@@ -295,13 +327,12 @@ function gatewayApiDoors(set: ManifestSet): Door[] {
     const name = String(gw.doc.metadata?.name);
     const ns = namespaceOf(gw.doc);
     let handle: (r: AttackRequest) => Promise<Outcome>;
-    let auth: (route: Manifest) => boolean;
+    let auth: (route: Manifest, host: string) => boolean;
     if (istio) {
       const workload: GatewayWorkload = { namespace: ns, labels: { 'gateway.networking.k8s.io/gateway-name': name }, gatewayApiName: name };
       const model = new IstioGatewayModel(set.docs, workload);
-      const configured = istioAuthConfigured(set, workload);
       handle = r => model.handle(r);
-      auth = () => configured;
+      auth = (_route, host) => istioAuthConfigured(set, workload, host);
     } else {
       const model = new EnvoyGatewayModel(set.docs, { gateway: `${ns}/${name}`, presumeExisting: true });
       handle = r => model.handle(r);
@@ -318,7 +349,7 @@ function gatewayApiDoors(set: ManifestSet): Door[] {
         const c = concrete(h);
         for (const path of c ? routePaths(route.doc) : []) {
           const headers = route.doc.kind === 'GRPCRoute' ? GRPC_HEADERS : undefined;
-          doors.push({ route, base: { host: c!.host, path, headers }, wildcard: c!.wildcard, authConfigured: auth(route), via, handle });
+          doors.push({ route, base: { host: c!.host, path, headers }, wildcard: c!.wildcard, authConfigured: auth(route, c!.host), via, handle });
         }
       }
     }
@@ -339,33 +370,26 @@ function traefikDoors(set: ManifestSet): Door[] {
   if (routes.length === 0) {
     return [];
   }
-  const hostsOf = (m: Manifest): { host: string; path: string }[] => {
+  const middlewares = set.of('Middleware', 'traefik.io');
+  const authenticates = (ns: string, name: string) => middlewares.some(mw => mw.doc.metadata?.name === name && namespaceOf(mw.doc) === ns &&
+    (mw.doc.spec?.basicAuth || mw.doc.spec?.forwardAuth || mw.doc.spec?.digestAuth));
+  /** Each host and path a route serves, and whether that route authenticates. */
+  const hostsOf = (m: Manifest): { host: string; path: string; auth: boolean }[] => {
+    const ns = namespaceOf(m.doc);
     if (m.doc.kind === 'Ingress') {
-      return (m.doc.spec?.rules ?? []).flatMap((r: any) => (r.http?.paths ?? [{}]).map((p: any) => ({ host: r.host ?? '*', path: basePath(p.path) })));
+      const a = m.doc.metadata?.annotations ?? {};
+      const auth = Object.keys(a).some(k => V1_AUTH.test(k)) || String(a['traefik.ingress.kubernetes.io/router.middlewares'] ?? '').split(',')
+        .some(ref => middlewares.some(mw => `${namespaceOf(mw.doc)}-${mw.doc.metadata?.name}@kubernetescrd` === ref.trim() && authenticates(namespaceOf(mw.doc), mw.doc.metadata?.name)));
+      return (m.doc.spec?.rules ?? []).flatMap((r: any) => (r.http?.paths ?? [{}]).map((p: any) => ({ host: r.host ?? '*', path: basePath(p.path), auth })));
     }
     return (m.doc.spec?.routes ?? []).flatMap((r: any) => {
       const hosts = [...String(r.match ?? '').matchAll(/Host\(\s*`([^`]+)`/g)].map(x => x[1]);
       const paths = [...String(r.match ?? '').matchAll(/PathPrefix\(\s*`([^`]+)`/g)].map(x => x[1]);
-      return hosts.flatMap(host => (paths.length > 0 ? paths : ['/']).map(path => ({ host, path })));
+      const auth = (r.middlewares ?? []).some((ref: any) => authenticates(ref.namespace ?? ns, ref.name));
+      return hosts.flatMap(host => (paths.length > 0 ? paths : ['/']).map(path => ({ host, path, auth })));
     });
   };
-  const byHost = new Map<string, Manifest[]>();
-  for (const m of routes) {
-    for (const { host } of hostsOf(m)) {
-      byHost.set(host.toLowerCase(), [...(byHost.get(host.toLowerCase()) ?? []), m]);
-    }
-  }
-  const middlewares = set.of('Middleware', 'traefik.io');
-  const hasAuth = (m: Manifest): boolean => {
-    if (m.doc.kind === 'Ingress') {
-      const a = m.doc.metadata?.annotations ?? {};
-      return Object.keys(a).some(k => V1_AUTH.test(k)) || String(a['traefik.ingress.kubernetes.io/router.middlewares'] ?? '').split(',').some(ref =>
-        middlewares.some(mw => `${namespaceOf(mw.doc)}-${mw.doc.metadata?.name}@kubernetescrd` === ref.trim() && mw.doc.spec?.basicAuth));
-    }
-    return (m.doc.spec?.routes ?? []).some((r: any) => (r.middlewares ?? []).some((ref: any) =>
-      middlewares.some(mw => mw.doc.metadata?.name === ref.name && namespaceOf(mw.doc) === (ref.namespace ?? namespaceOf(m.doc)) &&
-        (mw.doc.spec?.basicAuth || mw.doc.spec?.forwardAuth || mw.doc.spec?.digestAuth))));
-  };
+  const authenticatedHosts = new Set(routes.flatMap(m => hostsOf(m).filter(h => h.auth).map(h => h.host.toLowerCase())));
   const doors: Door[] = [];
   for (const trust of [false, true]) {
     const model = new TraefikModel(set.docs, { trustForwardedHeaders: trust });
@@ -381,7 +405,7 @@ function traefikDoors(set: ManifestSet): Door[] {
             via,
             handle: async r => model.handle(r),
             onlyForwarded: trust,
-            authConfigured: (byHost.get(host.toLowerCase()) ?? []).some(hasAuth),
+            authConfigured: authenticatedHosts.has(host.toLowerCase()),
           });
         }
       }

@@ -64,3 +64,31 @@ test('Envoy: a v2 `config:` connection manager is refused by the model, not misr
   delete f.typed_config;
   expect(() => new EnvoyModel(v2)).toThrow(/only a v3 HttpConnectionManager/);
 });
+
+function traefikRoutes(routes: object[], middlewares: object[]) {
+  return new TraefikModel([
+    ...middlewares,
+    { apiVersion: 'traefik.io/v1alpha1', kind: 'IngressRoute', metadata: { name: 'app', namespace: 'web' }, spec: { entryPoints: ['websecure'], tls: {}, routes } },
+  ]);
+}
+const mw = (name: string, spec: object) => ({ apiVersion: 'traefik.io/v1alpha1', kind: 'Middleware', metadata: { name, namespace: 'web' }, spec });
+
+test('Traefik: forwardAuth refuses (its server is not in the manifests); headers and stripPrefix pass the request on', async () => {
+  const route = (m: string) => [{ match: 'Host(`app.example.com`)', kind: 'Rule', middlewares: [{ name: m }], services: [{ name: 'app', port: 80 }] }];
+  const fwd = traefikRoutes(route('auth'), [mw('auth', { forwardAuth: { address: 'http://oauth2-proxy.auth:4180' } })]);
+  expect((await fwd.handle(request('https'))).status).toBe(401);
+  const strip = traefikRoutes(route('strip'), [mw('strip', { stripPrefix: { prefixes: ['/api'] } })]);
+  expect((await strip.handle(request('https'))).backend).toBe('web/app:80');
+  // control: a middleware the model does not know is refused, not passed
+  expect(() => traefikRoutes(route('p'), [mw('p', { plugin: { x: {} } })])).toThrow(/does not know middleware web\/p/);
+});
+
+test('Traefik: a route\'s priority beats the length of the rules', async () => {
+  const authed = { match: 'Host(`app.example.com`) && PathPrefix(`/`)', kind: 'Rule', middlewares: [{ name: 'auth' }], services: [{ name: 'app', port: 80 }] };
+  const open = { match: 'Host(`app.example.com`)', kind: 'Rule', services: [{ name: 'app', port: 80 }] };
+  const auth = mw('auth', { forwardAuth: { address: 'http://authz.auth' } });
+  // without priorities the longer rule (with auth) wins
+  expect((await traefikRoutes([authed, open], [auth]).handle(request('https'))).status).toBe(401);
+  // a priority on the short one puts it first: the request gets through
+  expect((await traefikRoutes([authed, { ...open, priority: 1000 }], [auth]).handle(request('https'))).backend).toBe('web/app:80');
+});

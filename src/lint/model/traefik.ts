@@ -26,7 +26,13 @@
  * - basicAuth (pkg/middlewares/auth/basic_auth.go; pkg/provider/kubernetes/crd/kubernetes.go
  *   `loadAuthCredentials`): users from a Secret with exactly one key of `user:hash` lines;
  *   bcrypt and `{SHA}` hashes; `removeHeader` deletes Authorization after a successful login;
- * - `noop@internal` answers 418 (pkg/server/service/internalhandler.go).
+ * - `noop@internal` answers 418 (pkg/server/service/internalhandler.go);
+ * - forwardAuth (pkg/middlewares/auth/forward.go): a non-2xx answer of the authorization server
+ *   is returned to the client; the server is not modeled (taken as refusing); headers, path
+ *   rewriting, rate and IP limits and the other middlewares that do not authenticate pass the
+ *   request on;
+ * - router priority (pkg/server/router/router.go, muxer `AddRoute`): a route's `priority`, else
+ *   the length of its rule; the highest first.
  */
 import { createHash } from 'crypto';
 import * as bcrypt from 'bcryptjs';
@@ -43,6 +49,8 @@ export interface TraefikModelOptions {
 
 interface Router {
   readonly name: string;
+  /** The route's `priority`, else the length of its rule. */
+  readonly priority: number;
   readonly entryPoints?: string[];
   readonly tls: boolean;
   readonly rule: string;
@@ -53,7 +61,16 @@ interface Router {
 
 type Middleware =
   | { readonly kind: 'redirectScheme'; readonly scheme: string; readonly permanent: boolean; readonly port?: string }
-  | { readonly kind: 'basicAuth'; readonly users: Map<string, string>; readonly removeHeader: boolean };
+  | { readonly kind: 'basicAuth'; readonly users: Map<string, string>; readonly removeHeader: boolean }
+  | { readonly kind: 'forwardAuth'; readonly address: string }
+  | { readonly kind: 'passThrough'; readonly what: string };
+
+/**
+ * Middlewares that neither authenticate nor answer on their own: for the model they pass the
+ * request on (an IP allow list is taken as admitting the client: the worst case for a bypass).
+ */
+const PASS_THROUGH = ['headers', 'stripPrefix', 'stripPrefixRegex', 'addPrefix', 'replacePath', 'replacePathRegex', 'compress', 'rateLimit',
+  'inFlightReq', 'retry', 'buffering', 'circuitBreaker', 'contentType', 'grpcWeb', 'ipAllowList', 'ipWhiteList', 'passTLSClientCert'];
 
 const ENTRY_POINTS: { [name: string]: { tls: boolean } } = { web: { tls: false }, websecure: { tls: true } };
 const UNRESERVED = /[A-Za-z0-9\-._~]/;
@@ -105,6 +122,13 @@ export class TraefikModel {
         }
         return users.size === 0 ? undefined : { kind: 'basicAuth', users, removeHeader: m.spec.basicAuth.removeHeader === true };
       }
+      if (m.spec.forwardAuth) {
+        return { kind: 'forwardAuth', address: String(m.spec.forwardAuth.address ?? '') };
+      }
+      const kinds = Object.keys(m.spec ?? {});
+      if (kinds.length === 1 && PASS_THROUGH.includes(kinds[0])) {
+        return { kind: 'passThrough', what: kinds[0] };
+      }
       throw new Error(`the model does not know middleware ${ns}/${name}: ${JSON.stringify(m.spec)}`);
     };
 
@@ -120,6 +144,7 @@ export class TraefikModel {
           const service = svc.kind === 'TraefikService' ? svc.name : `${ns}/${svc.name}:${svc.port}`;
           this.routers.push({
             name: `${ns}/${d.metadata.name}#${i}`,
+            priority: typeof route.priority === 'number' && route.priority > 0 ? route.priority : String(route.match).length,
             entryPoints: d.spec.entryPoints,
             tls: d.spec.tls !== undefined,
             rule: route.match,
@@ -152,6 +177,7 @@ export class TraefikModel {
             const svc = p.backend.service;
             this.routers.push({
               name: `${ns}/${d.metadata.name}`,
+              priority: Number(a[`${prefix}priority`]) > 0 ? Number(a[`${prefix}priority`]) : r.length,
               entryPoints,
               tls,
               rule: r,
@@ -191,7 +217,7 @@ export class TraefikModel {
     const host = canonical(req.authority);
     const candidates = this.routers
       .filter(r => (r.entryPoints === undefined || r.entryPoints.includes(entryPoint)) && r.tls === tls)
-      .sort((a, b) => b.rule.length - a.rule.length);
+      .sort((a, b) => b.priority - a.priority);
     const router = candidates.find(r => r.matcher(host, path, req.method));
     if (!router) {
       return answered(404, `no router on ${entryPoint} matches`);
@@ -204,6 +230,12 @@ export class TraefikModel {
           return answered(m.permanent ? 301 : 302, `${router.name}: redirectScheme to ${target}`);
         }
         // newURL == oldURL: on to the next handler.
+      } else if (m.kind === 'forwardAuth') {
+        // forward.go: a non-2xx answer of the authorization server goes back to the client. The
+        // server is not in the manifests: the model takes it as refusing.
+        return answered(401, `${router.name}: forwardAuth to ${m.address} (an authorization server the model takes as refusing)`);
+      } else if (m.kind === 'passThrough') {
+        continue;
       } else {
         const user = basicAuth(headers.authorization);
         const hash = user ? m.users.get(user.name) : undefined;

@@ -4,31 +4,14 @@
  * flags is suppressed with its reason, and listed. The attack matrix ran on every front door.
  */
 import { App, Chart, Testing, Yaml } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-27';
-import { EnvoyGatewayChart } from '../../examples/envoy-gateway';
-import { EnvoyJwtChart } from '../../examples/envoy-jwt';
-import { ExternalAuthorizationChart } from '../../examples/external-authorization';
-import { IstioGrpcChart } from '../../examples/istio-grpc';
-import { KServeMeshChart } from '../../examples/kserve-mesh';
-import { ModelServerChart } from '../../examples/model-server';
-import { TraefikBasicAuthChart } from '../../examples/traefik-basic-auth';
+import { addExampleCharts } from '../../examples/app';
 import { lint, LintReport } from '../../src/lint/_lint';
 import { parseManifests } from '../../src/lint/_load';
 
 /** The example app of examples/main.ts, one manifest file per chart. */
 function exampleApp(): App {
   const app = new App();
-  const namespaces = new Chart(app, 'namespaces');
-  for (const name of ['ml-services', 'bos-rf', 'bookstore', 'models']) {
-    new kplus.Namespace(namespaces, name, { metadata: { name } });
-  }
-  const modelServer = new ModelServerChart(app, 'model-server');
-  new IstioGrpcChart(app, 'istio-grpc', modelServer.backend);
-  new TraefikBasicAuthChart(app, 'traefik-basic-auth');
-  new ExternalAuthorizationChart(app, 'external-authorization');
-  new KServeMeshChart(app, 'kserve-mesh');
-  new EnvoyJwtChart(app, 'envoy-jwt');
-  new EnvoyGatewayChart(app, 'envoy-gateway');
+  addExampleCharts(app);
   return app;
 }
 

@@ -13,11 +13,11 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { parse as parseYaml } from 'yaml';
 import { groupOf, Manifest, ManifestSet, namespaceOf, selects } from './_manifests';
 import { Finding, finding, RULES } from './_rules';
-import { connectionManagers, envoyBootstraps, podsOf, routedServices, serviceOf } from './_workloads';
+import { envoyBootstraps, podsOf, routedServices, serviceOf } from './_workloads';
 import { EnvoyModel } from './model/envoy';
 import { EnvoyGatewayModel } from './model/envoy-gateway';
 import { GatewayWorkload, IstioGatewayModel, policyValueMatches } from './model/istio';
-import { canConnect } from './model/mesh';
+import { canConnect, Pod } from './model/mesh';
 import { Outcome } from './model/outcome';
 import { AttackRequest, BaseRequest, GRPC_HEADERS, variants } from './model/requests';
 import { TraefikModel } from './model/traefik';
@@ -64,6 +64,8 @@ interface Door {
   readonly onlyForwarded?: boolean;
   /** Present where an external authorizer sets identity headers that a client could send itself. */
   readonly identity?: IdentityCheck;
+  /** The route's path is exempted from authentication by name (a jwt_authn rule without requires): public by design. */
+  readonly exempt?: boolean;
   readonly handle: (req: AttackRequest) => Promise<Outcome>;
 }
 
@@ -144,7 +146,9 @@ function pathsOfVirtualService(vs: any): string[] {
     }
     const matches: any[] = route.match ?? [{}];
     for (const m of matches) {
-      out.push(basePath(m.uri?.prefix ?? m.uri?.exact));
+      // a regex: its literal start (`/api/.*` → `/api/`), where a request it matches can begin
+      const regex = typeof m.uri?.regex === 'string' ? /^\^?((?:\/[A-Za-z0-9_-]*)*)/.exec(m.uri.regex)?.[1] : undefined;
+      out.push(basePath(m.uri?.prefix ?? m.uri?.exact ?? regex));
     }
   }
   return sort(out.length > 0 ? out : ['/']);
@@ -337,9 +341,10 @@ function gatewayApiDoors(set: ManifestSet): Door[] {
       const model = new EnvoyGatewayModel(set.docs, { gateway: `${ns}/${name}`, presumeExisting: true });
       handle = r => model.handle(r);
       const policies = set.of('SecurityPolicy', 'gateway.envoyproxy.io');
-      auth = route => policies.some(p => namespaceOf(p.doc) === namespaceOf(route.doc) &&
-        (p.doc.spec?.targetRefs ?? (p.doc.spec?.targetRef ? [p.doc.spec.targetRef] : [])).some((t: any) =>
-          (t.kind === route.doc.kind && t.name === route.doc.metadata?.name) || (t.kind === 'Gateway' && t.name === name)) &&
+      // meant for this route or Gateway: a policy naming it, even from a namespace where it cannot attach
+      // (the model decides what attaches; a misplaced policy is an authentication that is not enforced)
+      auth = route => policies.some(p => (p.doc.spec?.targetRefs ?? (p.doc.spec?.targetRef ? [p.doc.spec.targetRef] : [])).some((t: any) =>
+        (t.kind === route.doc.kind && t.name === route.doc.metadata?.name) || (t.kind === 'Gateway' && t.name === name)) &&
         (p.doc.spec?.jwt || p.doc.spec?.extAuth || p.doc.spec?.basicAuth || p.doc.spec?.oidc || p.doc.spec?.apiKeyAuth || p.doc.spec?.authorization));
     }
     const via = `${istio ? 'Istio' : 'Envoy Gateway'} for Gateway ${ns}/${name}`;
@@ -363,7 +368,8 @@ function gatewayApiDoors(set: ManifestSet): Door[] {
 const V1_AUTH = /^(ingress\.kubernetes\.io|traefik\.ingress\.kubernetes\.io)\/auth-/;
 
 function traefikDoors(set: ManifestSet): Door[] {
-  const routes = [...set.of('IngressRoute', 'traefik.io'), ...set.of('Ingress').filter(m => {
+  // Ingresses of a removed API version are not served at all (removed-api-version says so)
+  const routes = [...set.of('IngressRoute', 'traefik.io'), ...set.of('Ingress').filter(m => m.doc.apiVersion === 'networking.k8s.io/v1').filter(m => {
     const cls = m.doc.spec?.ingressClassName ?? m.doc.metadata?.annotations?.['kubernetes.io/ingress.class'];
     return cls === undefined || /traefik/i.test(String(cls));
   })];
@@ -420,34 +426,57 @@ function traefikDoors(set: ManifestSet): Door[] {
 function envoyDoors(set: ManifestSet): Door[] {
   const doors: Door[] = [];
   for (const b of envoyBootstraps(set)) {
-    const hcm = connectionManagers(b)[0]?.hcm;
-    const authConfigured = (hcm?.http_filters ?? []).some((f: any) => /jwt_authn|ext_authz|rbac|basic_auth|oauth2/.test(String(f.name)));
-    let model: EnvoyModel;
-    try {
-      model = new EnvoyModel(b.bootstrap);
-    } catch (e) {
-      // reported as model-unsupported by the run, once for this bootstrap
-      doors.push({ route: b.manifest, base: { host: '-', path: '/' }, authConfigured, via: `the Envoy bootstrap in data["${b.key}"]`, handle: () => Promise.reject(e) });
-      continue;
-    }
-    for (const vh of hcm?.route_config?.virtual_hosts ?? []) {
-      for (const domain of vh.domains ?? []) {
-        const c = concrete(String(domain));
-        for (const r of c ? vh.routes ?? [] : []) {
-          const path = basePath(r.match?.prefix ?? r.match?.path ?? r.match?.path_separated_prefix);
-          doors.push({
-            route: b.manifest,
-            base: { host: c!.host, path, scheme: model.tls ? 'https' : 'http', headers: GRPC_HEADERS },
-            wildcard: c!.wildcard,
-            authConfigured,
-            via: `the Envoy bootstrap in data["${b.key}"]`,
-            handle: req => model.handle(req),
-          });
+    const via = (listener: string) => `the Envoy bootstrap in data["${b.key}"], listener ${listener}`;
+    // Every listener whose routes reach a cluster is a door (a health listener's direct answers are not).
+    const listeners: any[] = (b.bootstrap.static_resources?.listeners ?? []).filter((l: any) => JSON.stringify(l).includes('"cluster"'));
+    for (const listener of listeners) {
+      const name = String(listener.name ?? '');
+      const hcm = listener.filter_chains?.[0]?.filters?.[0]?.typed_config ?? listener.filter_chains?.[0]?.filters?.[0]?.config;
+      const authConfigured = (hcm?.http_filters ?? []).some((f: any) => /jwt_authn|ext_authz|rbac|basic_auth|oauth2/.test(String(f.name)));
+      let model: EnvoyModel;
+      try {
+        model = new EnvoyModel(b.bootstrap, {}, name);
+      } catch (e) {
+        // reported as model-unsupported by the run, once for this listener
+        doors.push({ route: b.manifest, base: { host: '-', path: '/' }, authConfigured, via: via(name), handle: () => Promise.reject(e) });
+        continue;
+      }
+      for (const vh of hcm?.route_config?.virtual_hosts ?? []) {
+        for (const domain of vh.domains ?? []) {
+          const c = concrete(String(domain));
+          for (const r of c ? (vh.routes ?? []).filter((x: any) => x.route?.cluster) : []) {
+            const path = basePath(r.match?.prefix ?? r.match?.path ?? r.match?.path_separated_prefix);
+            doors.push({
+              exempt: explicitlyExempt(hcm, path),
+              route: b.manifest,
+              base: { host: c!.host, path, scheme: model.tls ? 'https' : 'http', headers: GRPC_HEADERS },
+              wildcard: c!.wildcard,
+              authConfigured,
+              via: via(name),
+              handle: req => model.handle(req),
+            });
+          }
         }
       }
     }
   }
   return doors;
+}
+
+/** Whether the first jwt_authn rule for `path` names it (an exact path or a prefix other than `/`) and requires nothing. */
+function explicitlyExempt(hcm: any, path: string): boolean {
+  for (const f of hcm?.http_filters ?? []) {
+    if (!/jwt_authn/.test(String(f.name))) {
+      continue;
+    }
+    const rule = ((f.typed_config ?? f.config)?.rules ?? []).find((r: any) => {
+      const m = r.match ?? {};
+      return m.path !== undefined ? m.path === path : typeof m.prefix === 'string' ? path.startsWith(m.prefix)
+        : typeof m.path_separated_prefix === 'string' ? path === m.path_separated_prefix || path.startsWith(`${m.path_separated_prefix}/`) : false;
+    });
+    return rule !== undefined && rule.requires === undefined && rule.requirement_name === undefined && rule.match?.prefix !== '/';
+  }
+  return false;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -526,6 +555,9 @@ export async function frontDoorFindings(set: ManifestSet): Promise<DoorAnalysis>
         const label = `${door.base.scheme ?? 'https'}://${door.base.host}${door.base.path}`;
         modeled.push(`${label} via ${door.via}`);
         if (backendOf(plain) !== undefined) {
+          if (door.exempt) {
+            continue; // public by name: the bootstrap says so
+          }
           if (door.authConfigured) {
             report(finding(RULES.authNotEnforced, door.route, 'spec',
               `${label} without credentials reaches ${plain.backend} through ${door.via} (${plain.why})`), label);
@@ -539,8 +571,14 @@ export async function frontDoorFindings(set: ManifestSet): Promise<DoorAnalysis>
           }
           continue;
         }
-        if (plain.status === 404 || plain.status === 0 || plain.status === 301) {
-          continue; // the plain request is not routed: nothing to compare the spellings with
+        if (plain.status === 301) {
+          continue; // redirected to HTTPS: the door is the TLS one
+        }
+        if (plain.status === 404 || plain.status === 0) {
+          // the plain request is not routed: nothing to compare the spellings with
+          report(finding(RULES.modelUnsupported, door.route, 'spec',
+            `${label} is not routed through ${door.via} (${plain.why}): the attack matrix did not run for it (a route the model could not derive a request for?)`), label);
+          continue;
         }
         const through: string[] = [];
         const spellings = variants(door.base, { wildcard: door.wildcard });
@@ -642,6 +680,38 @@ function protectedBackends(door: Door): string[] {
   });
 }
 
+/**
+ * The pods a tenant of another namespace can run: any labels it likes (one set for each pod
+ * selector of the NetworkPolicies in the backend's namespace, so that each can be met), without a
+ * sidecar, and with one when the backend is in the mesh. Namespace labels are not its to choose.
+ */
+function attackers(set: ManifestSet, namespace: string, inMesh: boolean): Pod[] {
+  const labelSets: { [k: string]: string }[] = [{}];
+  for (const np of set.of('NetworkPolicy', 'networking.k8s.io').filter(m => namespaceOf(m.doc) === namespace)) {
+    for (const rule of np.doc.spec?.ingress ?? []) {
+      for (const peer of rule.from ?? []) {
+        const sel = peer.podSelector;
+        if (sel) {
+          const labels: { [k: string]: string } = { ...(sel.matchLabels ?? {}) };
+          for (const e of sel.matchExpressions ?? []) {
+            if (e.operator === 'In' && (e.values ?? []).length > 0) {
+              labels[e.key] = e.values[0];
+            } else if (e.operator === 'Exists') {
+              labels[e.key] = 'x';
+            }
+          }
+          labelSets.push(labels);
+        }
+      }
+    }
+  }
+  const ns = 'another-tenant';
+  return labelSets.flatMap(labels => [
+    { namespace: ns, labels },
+    ...(inMesh ? [{ namespace: ns, labels, principal: `cluster.local/ns/${ns}/sa/default` }] : []),
+  ]);
+}
+
 /** Backends of authenticated doors that a pod elsewhere in the cluster can connect to directly. */
 function aroundTheDoor(set: ManifestSet, backends: Map<string, Manifest>): Finding[] {
   const out: Finding[] = [];
@@ -657,17 +727,18 @@ function aroundTheDoor(set: ManifestSet, backends: Map<string, Manifest>): Findi
     const labels = pods[0]?.labels ?? svc.doc.spec.selector;
     const inMesh = injected(namespace) || pods.some(p => p.labels['sidecar.istio.io/inject'] === 'true');
     const ports: any[] = svc.doc.spec.ports ?? [];
-    const open = ports.filter(p => canConnect(set.docs, { namespace: 'elsewhere', labels: {} }, {
+    const callers = attackers(set, namespace, inMesh);
+    const open = ports.filter(p => callers.some(from => canConnect(set.docs, from, {
       namespace,
       labels,
       inMesh,
       port: typeof p.targetPort === 'number' ? p.targetPort : p.port,
       portName: typeof p.targetPort === 'string' ? p.targetPort : p.name,
-    }).allowed);
+    }).allowed));
     if (open.length > 0) {
       out.push(finding(RULES.aroundTheDoor, svc, 'spec.selector',
         `Service ${key} is the backend of ${route.doc.kind} ${namespaceOf(route.doc)}/${route.doc.metadata?.name}, which needs authentication, ` +
-        `but a pod in any other namespace can connect to it on port ${open.map(p => p.port).join(', ')} (no NetworkPolicy or mesh policy stops it)`));
+        `but a pod in another namespace can connect to it on port ${open.map(p => p.port).join(', ')} (no NetworkPolicy or mesh policy keeps it out)`));
     }
   }
   return out;

@@ -43,7 +43,12 @@ export function parseManifests(text: string, file: string): Manifest[] {
       const at = e.linePos?.[0];
       throw new ManifestReadError(`${file}${at ? `:${at.line}` : ''}: not YAML: ${e.message.split('\n')[0]}`);
     }
-    values.push(d.toJS({ maxAliasCount: 100 }));
+    try {
+      values.push(d.toJS({ maxAliasCount: 100 }));
+    } catch (e) {
+      // an unresolved alias (`*/host` written unquoted) or an alias bomb
+      throw new ManifestReadError(`${file}: not YAML: ${(e as Error).message.split('\n')[0]}`);
+    }
     nodes.push(d);
   }
   const out = manifestsOf(file, values);

@@ -96,7 +96,9 @@ export const RULES = {
     'List the audiences this service accepts.'),
   jwtExpiry: r('jwt-without-expiry', 'error',
     'A JWT provider that accepts tokens without an expiry: a leaked token works forever',
-    'Set require_expiration: true (Envoy), or require the exp claim in an authorization rule.'),
+    'Envoy: set require_expiration: true (and clock_skew_seconds of at most 300). Istio: copy exp to a header with ' +
+    'outputClaimToHeaders and deny requests without it (request.auth.claims cannot match exp: it is a number). Envoy Gateway: ' +
+    'copy exp with claimToHeaders and require it in an authorization rule.'),
   envoyPaths: r('envoy-path-normalization', 'error',
     'Envoy matches routes and authentication rules on unnormalized paths: //x and /./x match differently',
     'Set normalize_path: true and merge_slashes: true on the HTTP connection manager.'),
@@ -111,7 +113,8 @@ export const RULES = {
     'Prefix each server host with the namespace allowed to bind it (ns/host).'),
   authzHostNeverMatches: r('authz-host-never-matches', 'error',
     'An AuthorizationPolicy host pattern misses the spellings clients send (host:port)',
-    'Write each host twice, h and h:*; a suffix wildcard *.x already matches *.x:port (never write *.x:*).'),
+    'Write each exact host twice, h and h:*; a suffix wildcard *.x misses *.x with a port, so add *.x:443 and every other port ' +
+    'clients use (*.x:* is a literal suffix and never matches).'),
   basicAuthMethods: r('basic-auth-rule-misses-post', 'error',
     'basic_auth rules do not list POST: gRPC (always POST) and other unlisted methods pass unchecked',
     'List every method the backend serves in request_methods, POST included.'),

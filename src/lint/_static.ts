@@ -68,8 +68,10 @@ const requestAuthNotRequired: Check = set => {
   return set.of('RequestAuthentication', 'istio.io').flatMap(m => {
     const required = policies.some(p => overlaps(m.doc, p.doc) && (
       (p.doc.spec?.action === 'DENY' && (p.doc.spec.rules ?? []).some((r: any) => sources(r).some((s: any) => (s.notRequestPrincipals ?? []).length > 0))) ||
-      ((p.doc.spec?.action ?? 'ALLOW') === 'ALLOW' && (p.doc.spec?.rules ?? []).length > 0 &&
-        (p.doc.spec.rules ?? []).every((r: any) => sources(r).some((s: any) => (s.requestPrincipals ?? []).length > 0)))));
+      // with an ALLOW policy, a request no rule matches is denied: a rule that needs a principal is the
+      // authentication, the others are exemptions the policy chose
+      ((p.doc.spec?.action ?? 'ALLOW') === 'ALLOW' &&
+        (p.doc.spec?.rules ?? []).some((r: any) => sources(r).some((s: any) => (s.requestPrincipals ?? []).length > 0)))));
     return required ? [] : [finding(RULES.requestAuthNotRequired, m, 'spec.jwtRules',
       'no AuthorizationPolicy on the same workloads denies requests without a principal: a request without a token passes')];
   });
@@ -130,6 +132,11 @@ const authzHosts: Check = set => set.of('AuthorizationPolicy', 'istio.io').flatM
         } else if (key === 'hosts' && (action === 'DENY' || action === 'CUSTOM') && !h.includes('*') && !hosts.includes(`${h}:*`)) {
           out.push(finding(RULES.authzHostNeverMatches, m, at,
             `${action} for host ${JSON.stringify(h)} without ${JSON.stringify(`${h}:*`)}: a request for ${h}:443 is not ${action === 'DENY' ? 'denied' : 'checked'}`));
+        } else if (key === 'hosts' && (action === 'DENY' || action === 'CUSTOM') && h.startsWith('*.') && !h.endsWith('*') &&
+            !h.includes(':') && !hosts.some(x => x.startsWith(`${h}:`))) {
+          out.push(finding(RULES.authzHostNeverMatches, m, at,
+            `${action} for ${JSON.stringify(h)} without ${JSON.stringify(`${h}:443`)}: a suffix match of ${JSON.stringify(h.slice(1))} misses ` +
+            `a.${h.slice(2)}:443, which is not ${action === 'DENY' ? 'denied' : 'checked'}`));
         }
       });
     }
@@ -175,10 +182,18 @@ const wasm: Check = set => set.of('WasmPlugin', 'istio.io').flatMap(m => {
 // ---------------------------------------------------------------------------------------------
 // JWT providers
 
+/**
+ * Whether a policy checks the header a token's exp is copied to. `request.auth.claims[exp]` cannot:
+ * Istio matches only string and list claims, and exp is a number.
+ */
 function claimChecked(policies: Manifest[], target: any, header: string | undefined): boolean {
-  return policies.some(p => overlaps(target, p.doc) && (p.doc.spec?.rules ?? []).some((r: any) => (r.when ?? []).some((w: any) =>
-    w.key === 'request.auth.claims[exp]' || (header !== undefined && String(w.key).toLowerCase() === `request.headers[${header.toLowerCase()}]`))));
+  const key = `request.headers[${String(header).toLowerCase()}]`;
+  return header !== undefined && policies.some(p => overlaps(target, p.doc) &&
+    (p.doc.spec?.rules ?? []).some((r: any) => (r.when ?? []).some((w: any) => String(w.key).toLowerCase() === key)));
 }
+
+/** The audiences of Kubernetes service-account tokens that every pod gets (the API server's own). */
+const API_SERVER_AUDIENCES = ['https://kubernetes.default.svc.cluster.local', 'https://kubernetes.default.svc', 'kubernetes.default.svc'];
 
 const jwtProviders: Check = set => {
   const out: Finding[] = [];
@@ -190,6 +205,11 @@ const jwtProviders: Check = set => {
       if ((rule.audiences ?? []).length === 0 && !audChecked) {
         out.push(finding(RULES.jwtAudiences, m, `spec.jwtRules[${i}].audiences`,
           `issuer ${JSON.stringify(rule.issuer)} without audiences, and no policy checks request.auth.audiences: a token this issuer made for another service is accepted`));
+      }
+      if (/kubernetes\.default\.svc|oidc\.eks\.|container\.googleapis\.com|sts\.windows\.net/.test(String(rule.issuer)) &&
+          (rule.audiences ?? []).some((a: string) => API_SERVER_AUDIENCES.includes(a))) {
+        out.push(finding(RULES.jwtAudiences, m, `spec.jwtRules[${i}].audiences`,
+          `issuer ${JSON.stringify(rule.issuer)} (Kubernetes service accounts) with the API server's audience: every pod's default token is accepted`));
       }
       const expHeader = (rule.outputClaimToHeaders ?? []).find((h: any) => h.claim === 'exp')?.header;
       if (!claimChecked(policies, m.doc, expHeader)) {
@@ -224,6 +244,10 @@ const jwtProviders: Check = set => {
         for (const [name, p] of Object.entries<any>(c.providers ?? {}).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) {
           if ((p.audiences ?? []).length === 0) {
             out.push(finding(RULES.jwtAudiences, b.manifest, inBootstrap(b, `${fat}.providers.${name}.audiences`), `provider ${name} without audiences`));
+          }
+          if (typeof p.clock_skew_seconds === 'number' && p.clock_skew_seconds > 300) {
+            out.push(finding(RULES.jwtExpiry, b.manifest, inBootstrap(b, `${fat}.providers.${name}.clock_skew_seconds`),
+              `provider ${name}: clock_skew_seconds ${p.clock_skew_seconds} accepts tokens that expired that long ago (at most 300)`));
           }
           if (p.require_expiration !== true) {
             out.push(finding(RULES.jwtExpiry, b.manifest, inBootstrap(b, `${fat}.providers.${name}.require_expiration`),

@@ -32,7 +32,7 @@ test('the attack matrix ran on every front door of the examples', () => {
   expect([...new Set(planes)].sort()).toEqual([
     'Envoy Gateway',
     'Traefik',
-    'the Envoy bootstrap in data["envoy.yaml"]',
+    'the Envoy bootstrap in data["envoy.yaml"], listener https',
     'the Istio gateway pods {istio=ingressgateway} in istio-system',
   ]);
   expect(report.doors.some(d => d.startsWith('https://ml.example.com/ via the Istio gateway'))).toBe(true);

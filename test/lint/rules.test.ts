@@ -47,7 +47,7 @@ describe.each(IDS)('%s', id => {
 test('the Envoy fixtures\' base bootstrap is clean, and the attack matrix ran on it', async () => {
   const report = await lint(readManifests([path.join(DIR, '_envoy-good.yaml')]));
   expect(report.findings.map(f => `${f.rule.id}: ${f.message}`)).toEqual([]);
-  expect(report.doors).toEqual(['https://any-host.example/ via the Envoy bootstrap in data["envoy.yaml"]']);
+  expect(report.doors).toEqual(['https://any-host.example/ via the Envoy bootstrap in data["envoy.yaml"], listener https']);
 });
 
 test('a finding in an Envoy bootstrap points at the line of the ConfigMap key', async () => {

@@ -21,7 +21,7 @@
  *   endpoint is the backend.
  */
 import { normalizePath } from './hcm';
-import { JwtProviderModel, verifyJwt } from './jwt';
+import { bearerToken, JwtProviderModel, verifyJwt } from './jwt';
 import { answered, lowerHeaders, Outcome } from './outcome';
 import { AttackRequest } from './requests';
 
@@ -38,10 +38,14 @@ export class EnvoyModel {
   /** Whether the listener ends TLS (then it takes https only, else http only). */
   public readonly tls: boolean;
 
-  /** The listener named `https`, else the first one: its first filter chain's HTTP connection manager. */
-  constructor(private readonly bootstrap: any, private readonly opts: EnvoyModelOptions = {}) {
+  /**
+   * The listener `listener` (by default the one named `https`, else the first): its first filter
+   * chain's HTTP connection manager.
+   */
+  constructor(private readonly bootstrap: any, private readonly opts: EnvoyModelOptions = {}, listenerName?: string) {
     const listeners: any[] = bootstrap.static_resources.listeners;
-    const listener = listeners.find((l: any) => l.name === 'https') ?? listeners[0];
+    const listener = listenerName !== undefined ? listeners.find((l: any) => l.name === listenerName)
+      : listeners.find((l: any) => l.name === 'https') ?? listeners[0];
     const chain = listener.filter_chains[0];
     this.hcm = chain.filters[0].typed_config;
     if (!String(this.hcm?.['@type'] ?? '').endsWith('HttpConnectionManager')) {
@@ -86,7 +90,18 @@ export class EnvoyModel {
         if (!rule || !rule.requires) {
           continue;
         }
-        const p = c.providers[rule.requires.provider_name];
+        // requires_any (config.proto JwtRequirementOrList): a missing token passes with an
+        // allow_missing (or allow_missing_or_failed) member; otherwise its first provider decides here.
+        const any: any[] | undefined = rule.requires.requires_any?.requirements;
+        const allowsMissing = any?.some(x => x.allow_missing !== undefined || x.allow_missing_or_failed !== undefined) === true;
+        if (allowsMissing && bearerToken(headers) === undefined) {
+          continue;
+        }
+        const providerName = rule.requires.provider_name ?? any?.find(x => x.provider_name !== undefined)?.provider_name;
+        if (providerName === undefined) {
+          throw new Error(`the model does not know jwt_authn requirement ${JSON.stringify(rule.requires)}`);
+        }
+        const p = c.providers[providerName];
         const provider: JwtProviderModel = {
           issuer: p.issuer,
           audiences: p.audiences,

@@ -579,7 +579,12 @@ function gatewayApiRoute(r: any, ns: string): Route {
     matches: s => matches.length === 0 || matches.some((m: any) => {
       if (m.path) {
         const path = s.path.split('?')[0];
-        return m.path.type === 'Exact' ? path === m.path.value : path.startsWith(m.path.value);
+        if (m.path.type === 'Exact') {
+          return path === m.path.value;
+        }
+        // PathPrefix matches whole path elements (Gateway API spec; Istio: path_separated_prefix)
+        const prefix = String(m.path.value ?? '/').replace(/\/+$/, '');
+        return prefix === '' || path === prefix || path.startsWith(`${prefix}/`);
       }
       if (m.method?.service) {
         return s.path.startsWith(`/${m.method.service}/${m.method.method ?? ''}`);
@@ -593,14 +598,27 @@ function gatewayApiRoute(r: any, ns: string): Route {
   };
 }
 
+/**
+ * A policy path: a path template with `{*}` (one segment) or `{**}` (the rest: zero segments or
+ * more) since Istio 1.22 (pilot/pkg/security/authz/model/generator.go, Envoy's uri_template
+ * matcher), else the exact, prefix (`/x*`) or suffix (`*x`) forms.
+ */
+function pathMatches(pattern: string, path: string): boolean {
+  if (/\{\*\*?\}/.test(pattern)) {
+    const re = pattern.split('/').map(seg => (seg === '{**}' ? '.*' : seg === '{*}' ? '[^/]+' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('/');
+    return new RegExp(`^${re}$`).test(path);
+  }
+  return policyValueMatches(pattern, path);
+}
+
 function operationMatches(op: any, s: PolicyRequest, port: number): boolean {
   const path = s.path.split('?')[0];
   const any = (values: string[] | undefined, f: (v: string) => boolean) => values === undefined || values.some(f);
   const none = (values: string[] | undefined, f: (v: string) => boolean) => values === undefined || !values.some(f);
   return any(op.hosts, h => policyValueMatches(h, s.authority, true)) &&
     none(op.notHosts, h => policyValueMatches(h, s.authority, true)) &&
-    any(op.paths, p => policyValueMatches(p, path)) &&
-    none(op.notPaths, p => policyValueMatches(p, path)) &&
+    any(op.paths, p => pathMatches(p, path)) &&
+    none(op.notPaths, p => pathMatches(p, path)) &&
     any(op.methods, m => policyValueMatches(m, s.method)) &&
     none(op.notMethods, m => policyValueMatches(m, s.method)) &&
     any(op.ports, p => String(port) === p) &&

@@ -2,8 +2,8 @@
  * Around the door: may a pod connect to a backend pod directly? A model of Kubernetes
  * NetworkPolicy (kubernetes/kubernetes pkg/apis/networking/types.go semantics, as CNIs enforce
  * them: a pod selected by an Ingress policy accepts only what some rule of some such policy
- * admits; a peer's namespaceSelector and podSelector together mean both; ports by number or
- * name) and of Istio authorization on the backend's sidecar (istio/istio 1.30.3: DENY, then
+ * admits; a peer's namespaceSelector and podSelector together mean both; selectors with
+ * matchLabels and matchExpressions; ports by number or name) and of Istio authorization on the backend's sidecar (istio/istio 1.30.3: DENY, then
  * ALLOW; with any ALLOW policy, a request none matches is denied; a caller's namespace and
  * principal come from its mTLS identity, so a caller outside the mesh has none).
  */
@@ -27,11 +27,29 @@ export interface Target extends Pod {
 const subset = (want: { [k: string]: string } | undefined, have: { readonly [k: string]: string }) =>
   Object.entries(want ?? {}).every(([k, v]) => have[k] === v);
 
+/** A LabelSelector (apimachinery pkg/apis/meta/v1 `LabelSelectorAsSelector`): matchLabels and matchExpressions, all of them. */
+export function labelSelectorMatches(sel: any, labels: { readonly [k: string]: string }): boolean {
+  if (!subset(sel?.matchLabels, labels)) {
+    return false;
+  }
+  return (sel?.matchExpressions ?? []).every((e: any) => {
+    const has = Object.prototype.hasOwnProperty.call(labels, e.key);
+    const values: string[] = e.values ?? [];
+    switch (e.operator) {
+      case 'In': return has && values.includes(labels[e.key]);
+      case 'NotIn': return !has || !values.includes(labels[e.key]);
+      case 'Exists': return has;
+      case 'DoesNotExist': return !has;
+      default: return false;
+    }
+  });
+}
+
 /** Whether `from` can open a connection to `to`. */
 export function canConnect(docs: any[], from: Pod, to: Target): { allowed: boolean; why: string } {
   const nsLabels = (ns: string) => ({ 'kubernetes.io/metadata.name': ns });
   const policies = docs.filter(d => d.kind === 'NetworkPolicy' && (d.metadata.namespace ?? 'default') === to.namespace &&
-    subset(d.spec.podSelector?.matchLabels, to.labels) && (d.spec.policyTypes ?? ['Ingress']).includes('Ingress'));
+    labelSelectorMatches(d.spec.podSelector, to.labels) && (d.spec.policyTypes ?? ['Ingress']).includes('Ingress'));
   if (policies.length > 0) {
     const admitted = policies.some(p => (p.spec.ingress ?? []).some((rule: any) => {
       const peers = rule.from ?? [];
@@ -40,8 +58,8 @@ export function canConnect(docs: any[], from: Pod, to: Target): { allowed: boole
           return false;
         }
         const nsOk = peer.namespaceSelector === undefined
-          ? from.namespace === to.namespace : subset(peer.namespaceSelector.matchLabels, nsLabels(from.namespace));
-        const podOk = peer.podSelector === undefined || subset(peer.podSelector.matchLabels, from.labels);
+          ? from.namespace === to.namespace : labelSelectorMatches(peer.namespaceSelector, nsLabels(from.namespace));
+        const podOk = peer.podSelector === undefined || labelSelectorMatches(peer.podSelector, from.labels);
         return nsOk && podOk;
       });
       const ports = rule.ports ?? [];

@@ -16,10 +16,10 @@ import { Finding, finding, RULES } from './_rules';
 import { envoyBootstraps, podsOf, routedServices, serviceOf } from './_workloads';
 import { EnvoyModel } from './model/envoy';
 import { EnvoyGatewayModel } from './model/envoy-gateway';
-import { GatewayWorkload, IstioGatewayModel, policyValueMatches } from './model/istio';
+import { GatewayWorkload, IstioGatewayModel, pathMatches, policyValueMatches } from './model/istio';
 import { canConnect, Pod } from './model/mesh';
 import { Outcome } from './model/outcome';
-import { AttackRequest, BaseRequest, GRPC_HEADERS, variants } from './model/requests';
+import { AttackRequest, backendPath, BaseRequest, GRPC_HEADERS, pathSpellings, variants } from './model/requests';
 import { TraefikModel } from './model/traefik';
 
 const ROOT_NAMESPACE = 'istio-system';
@@ -66,6 +66,11 @@ interface Door {
   readonly identity?: IdentityCheck;
   /** The route's path is exempted from authentication by name (a jwt_authn rule without requires): public by design. */
   readonly exempt?: boolean;
+  /**
+   * Path patterns (policy syntax) that need no authentication on this door by design: their own
+   * spellings may pass, but none may reach the backend at a path outside them.
+   */
+  readonly publicPaths?: string[];
   readonly handle: (req: AttackRequest) => Promise<Outcome>;
 }
 
@@ -202,6 +207,7 @@ function istioDoors(set: ManifestSet): Door[] {
       const workload: GatewayWorkload = { namespace: ns, labels };
       const model = new IstioGatewayModel(docs, workload, { jwksFor: () => LINT_KEYS.jwks });
       const identity = istioIdentityCheck(set, workload);
+      const publicPaths = istioPublicPaths(set, workload);
       const refs = new Set(gws.map(g => `${namespaceOf(g.doc)}/${g.doc.metadata?.name}`));
 
       const assumed = gws.filter(g => presumed.includes(g)).map(g => `${namespaceOf(g.doc)}/${g.doc.metadata?.name}`);
@@ -221,6 +227,7 @@ function istioDoors(set: ManifestSet): Door[] {
               wildcard: c!.wildcard,
               via,
               identity,
+              publicPaths,
               handle: r => model.handle(r),
               authConfigured: istioAuthConfigured(set, workload, c!.host),
             });
@@ -268,6 +275,32 @@ function meshIdentityHeaders(set: ManifestSet): string[] {
   }
   return out;
 }
+
+/**
+ * The paths the gateway's policies leave open by design: those of ALLOW rules that ask for no
+ * principal, and those a DENY for requests without a principal exempts (`notPaths`).
+ */
+function istioPublicPaths(set: ManifestSet, w: GatewayWorkload): string[] {
+  const applies = (m: Manifest) => (namespaceOf(m.doc) === w.namespace || namespaceOf(m.doc) === ROOT_NAMESPACE) &&
+    !m.doc.spec?.targetRefs && selects(m.doc.spec?.selector?.matchLabels, w.labels);
+  const out: string[] = [];
+  for (const m of set.of('AuthorizationPolicy', 'istio.io').filter(applies)) {
+    const action = m.doc.spec?.action ?? 'ALLOW';
+    for (const r of m.doc.spec?.rules ?? []) {
+      const principals = sources(r).some((x: any) => x.requestPrincipals || x.notRequestPrincipals || x.principals);
+      for (const t of r.to ?? []) {
+        if (action === 'ALLOW' && !principals) {
+          out.push(...(t.operation?.paths ?? []));
+        } else if (action === 'DENY' && sources(r).some((x: any) => x.notRequestPrincipals)) {
+          out.push(...(t.operation?.notPaths ?? []));
+        }
+      }
+    }
+  }
+  return sort(out.filter(p => typeof p === 'string' && p.startsWith('/') && p !== '/*'));
+}
+
+const sources = (rule: any): any[] => (rule.from ?? []).map((f: any) => f.source ?? {});
 
 /** Whether a CUSTOM policy applies to the workload: then an authorizer sets identity headers for some requests. */
 function istioIdentityCheck(set: ManifestSet, w: GatewayWorkload): IdentityCheck | undefined {
@@ -590,6 +623,7 @@ export async function frontDoorFindings(set: ManifestSet): Promise<DoorAnalysis>
             recordBackend(authenticatedBackends, o.backend, door.route);
           }
         }
+        through.push(...await publicPathEscapes(door));
         if (through.length > 0) {
           report(finding(RULES.frontDoorBypass, door.route, 'spec',
             `${label} without credentials is stopped (${plain.status}) by ${door.via}, but ${through.length} spelling${through.length > 1 ? 's reach' : ' reaches'} the backend: ` +
@@ -617,6 +651,35 @@ export async function frontDoorFindings(set: ManifestSet): Promise<DoorAnalysis>
   }
   out.push(...aroundTheDoor(set, authenticatedBackends));
   return { findings: out, modeled: sort(modeled) };
+}
+
+/**
+ * Spellings of the door's public paths that reach the backend at a path outside them, as a
+ * backend that decodes and resolves everything reads it (`/public/..%2Fadmin` is `/admin`).
+ */
+async function publicPathEscapes(door: Door): Promise<string[]> {
+  const out: string[] = [];
+  const patterns = door.publicPaths ?? [];
+  for (const pattern of patterns) {
+    const path = pattern.replace(/\{\*\*?\}/g, 'x').replace(/\*/g, 'x');
+    for (const spelled of pathSpellings(path)) {
+      for (const method of ['GET', 'POST']) {
+        const o = await door.handle({
+          scheme: door.base.scheme ?? 'https',
+          authority: door.base.host,
+          method,
+          path: spelled,
+          headers: { ...(door.base.headers ?? {}) },
+          label: `public path spelling ${spelled}`,
+        });
+        const served = backendPath(o.path ?? spelled);
+        if (o.backend !== undefined && !patterns.some(p => pathMatches(p, served))) {
+          out.push(`${method} ${spelled} (a public path of the policies) → ${o.backend}, served as ${served}`);
+        }
+      }
+    }
+  }
+  return out;
 }
 
 /** The identity headers that reach the backend as a client sent them, on a request with a valid token. */

@@ -119,3 +119,49 @@ test('Istio expiry: a policy on request.auth.claims[exp] does not count (a numer
   expect(await all([...door.slice(0, 3), claims, door[4]])).toContain('jwt-without-expiry');
   expect(await all(door)).not.toContain('jwt-without-expiry');
 });
+
+describe('public paths of the policies: their spellings may not reach the backend elsewhere', () => {
+  const allow = {
+    apiVersion: 'security.istio.io/v1',
+    kind: 'AuthorizationPolicy',
+    metadata: { name: 'allow', namespace: 'istio-system' },
+    spec: {
+      selector: { matchLabels: { istio: 'ingressgateway' } },
+      action: 'ALLOW',
+      rules: [{ from: [{ source: { requestPrincipals: ['https://issuer.example.com/*'] } }] }, { to: [{ operation: { paths: ['/public/*'], methods: ['GET'] } }] }],
+    },
+  };
+  const noEscapedSlashes = {
+    apiVersion: 'networking.istio.io/v1alpha3',
+    kind: 'EnvoyFilter',
+    metadata: { name: 'paths', namespace: 'istio-system' },
+    spec: {
+      workloadSelector: { labels: { istio: 'ingressgateway' } },
+      configPatches: [{
+        applyTo: 'NETWORK_FILTER',
+        match: { context: 'GATEWAY', listener: { filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager' } } } },
+        patch: { operation: 'MERGE', value: { typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager', 'normalize_path': true, 'merge_slashes': true, 'path_with_escaped_slashes_action': 'UNESCAPE_AND_REDIRECT' } } },
+      }],
+    },
+  };
+  const base = [...door.slice(0, 3), door[4], allow];
+
+  test('with the mesh\'s default BASE normalization, /public/..%2Fadmin passes the exemption and is /admin to the backend', async () => {
+    const report = await lint(parseManifests(yaml(base), 't.yaml'));
+    const bypass = report.findings.find(f => f.rule.id === 'front-door-bypass');
+    expect(bypass?.message).toMatch(/GET \/public\/x%2[Ff]\.\.%2[Ff]\S* \(a public path of the policies\) → ml\/api:8500, served as \/admin/);
+  });
+
+  test('with escaped slashes redirected, `..;` segments (dot segments to a Java backend) still escape the prefix', async () => {
+    const report = await lint(parseManifests(yaml([...base, noEscapedSlashes]), 't.yaml'));
+    const messages = report.findings.filter(f => f.rule.id === 'front-door-bypass').map(f => f.message).join('\n');
+    expect(messages).toContain('GET /public/x/..;/..;/..;/admin (a public path of the policies) → ml/api:8500, served as /admin');
+    expect(messages).not.toContain('%2f..%2f');
+  });
+
+  test('control: an exact public path has no spelling that escapes it', async () => {
+    const exact = { ...allow, spec: { ...allow.spec, rules: [allow.spec.rules[0], { to: [{ operation: { paths: ['/public/health'], methods: ['GET'] } }] }] } };
+    const report = await lint(parseManifests(yaml([...base.slice(0, -1), exact]), 't.yaml'));
+    expect(report.findings.filter(f => f.rule.id === 'front-door-bypass').map(f => f.message)).toEqual([]);
+  });
+});

@@ -603,7 +603,7 @@ function gatewayApiRoute(r: any, ns: string): Route {
  * more) since Istio 1.22 (pilot/pkg/security/authz/model/generator.go, Envoy's uri_template
  * matcher), else the exact, prefix (`/x*`) or suffix (`*x`) forms.
  */
-function pathMatches(pattern: string, path: string): boolean {
+export function pathMatches(pattern: string, path: string): boolean {
   if (/\{\*\*?\}/.test(pattern)) {
     const re = pattern.split('/').map(seg => (seg === '{**}' ? '.*' : seg === '{*}' ? '[^/]+' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('/');
     return new RegExp(`^${re}$`).test(path);

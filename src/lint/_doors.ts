@@ -11,7 +11,7 @@
  */
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { parse as parseYaml } from 'yaml';
-import { groupOf, Manifest, ManifestSet, namespaceOf, selects } from './_manifests';
+import { groupOf, Manifest, ManifestSet, namespaceOf, policySources, ROOT_NAMESPACE, selects } from './_manifests';
 import { Finding, finding, RULES } from './_rules';
 import { envoyBootstraps, podsOf, routedServices, serviceOf } from './_workloads';
 import { EnvoyModel } from './model/envoy';
@@ -22,7 +22,6 @@ import { Outcome } from './model/outcome';
 import { AttackRequest, backendPath, BaseRequest, GRPC_HEADERS, pathSpellings, variants } from './model/requests';
 import { TraefikModel } from './model/traefik';
 
-const ROOT_NAMESPACE = 'istio-system';
 /** How many bypassing spellings a finding lists. */
 const SHOWN = 3;
 
@@ -110,15 +109,23 @@ function workloadNamespaces(set: ManifestSet, labels: { [k: string]: string }, f
 }
 
 /**
+ * Whether an Istio policy-like object (selector or Gateway targetRefs) applies to the gateway pods
+ * (as the model decides it: istio.ts `applies`).
+ */
+function appliesTo(w: GatewayWorkload): (m: Manifest) => boolean {
+  return m => groupOf(m.doc).endsWith('istio.io') && (m.doc.spec?.targetRefs
+    ? namespaceOf(m.doc) === w.namespace && m.doc.spec.targetRefs.some((r: any) => r.kind === 'Gateway' && r.name === w.gatewayApiName)
+    : (namespaceOf(m.doc) === w.namespace || namespaceOf(m.doc) === ROOT_NAMESPACE) && selects(m.doc.spec?.selector?.matchLabels, w.labels));
+}
+
+/**
  * Whether authentication is configured on the gateway pods for `host`: a policy rule that checks
  * requests to it (a CUSTOM, DENY or ALLOW rule without host conditions, or with hosts that match
  * it), a basic_auth rule for it, or a RequestAuthentication where no policy scopes enforcement to
  * hosts (then it is meant for every host).
  */
 function istioAuthConfigured(set: ManifestSet, w: GatewayWorkload, host: string): boolean {
-  const applies = (m: Manifest) => groupOf(m.doc).endsWith('istio.io') && (m.doc.spec?.targetRefs
-    ? namespaceOf(m.doc) === w.namespace && m.doc.spec.targetRefs.some((r: any) => r.kind === 'Gateway' && r.name === w.gatewayApiName)
-    : (namespaceOf(m.doc) === w.namespace || namespaceOf(m.doc) === ROOT_NAMESPACE) && selects(m.doc.spec?.selector?.matchLabels, w.labels));
+  const applies = appliesTo(w);
   const forHost = (rule: any): boolean => {
     const ops = (rule.to ?? []).map((t: any) => t.operation ?? {});
     const hosts: string[] = ops.flatMap((o: any) => o.hosts ?? []);
@@ -281,17 +288,16 @@ function meshIdentityHeaders(set: ManifestSet): string[] {
  * principal, and those a DENY for requests without a principal exempts (`notPaths`).
  */
 function istioPublicPaths(set: ManifestSet, w: GatewayWorkload): string[] {
-  const applies = (m: Manifest) => (namespaceOf(m.doc) === w.namespace || namespaceOf(m.doc) === ROOT_NAMESPACE) &&
-    !m.doc.spec?.targetRefs && selects(m.doc.spec?.selector?.matchLabels, w.labels);
+  const applies = appliesTo(w);
   const out: string[] = [];
   for (const m of set.of('AuthorizationPolicy', 'istio.io').filter(applies)) {
     const action = m.doc.spec?.action ?? 'ALLOW';
     for (const r of m.doc.spec?.rules ?? []) {
-      const principals = sources(r).some((x: any) => x.requestPrincipals || x.notRequestPrincipals || x.principals);
+      const principals = policySources(r).some((x: any) => x.requestPrincipals || x.notRequestPrincipals || x.principals);
       for (const t of r.to ?? []) {
         if (action === 'ALLOW' && !principals) {
           out.push(...(t.operation?.paths ?? []));
-        } else if (action === 'DENY' && sources(r).some((x: any) => x.notRequestPrincipals)) {
+        } else if (action === 'DENY' && policySources(r).some((x: any) => x.notRequestPrincipals)) {
           out.push(...(t.operation?.notPaths ?? []));
         }
       }
@@ -300,12 +306,9 @@ function istioPublicPaths(set: ManifestSet, w: GatewayWorkload): string[] {
   return sort(out.filter(p => typeof p === 'string' && p.startsWith('/') && p !== '/*'));
 }
 
-const sources = (rule: any): any[] => (rule.from ?? []).map((f: any) => f.source ?? {});
-
 /** Whether a CUSTOM policy applies to the workload: then an authorizer sets identity headers for some requests. */
 function istioIdentityCheck(set: ManifestSet, w: GatewayWorkload): IdentityCheck | undefined {
-  const applies = (m: Manifest) => (namespaceOf(m.doc) === w.namespace || namespaceOf(m.doc) === ROOT_NAMESPACE) &&
-    !m.doc.spec?.targetRefs && selects(m.doc.spec?.selector?.matchLabels, w.labels);
+  const applies = appliesTo(w);
   const custom = set.of('AuthorizationPolicy', 'istio.io').filter(m => m.doc.spec?.action === 'CUSTOM' && applies(m));
   if (custom.length === 0) {
     return undefined;
@@ -521,10 +524,6 @@ const DATA_PLANES: { name: string; doors: (set: ManifestSet) => Door[]; objects:
   { name: 'Envoy', doors: envoyDoors, objects: s => envoyBootstraps(s).map(b => b.manifest) },
 ];
 
-function backendOf(o: Outcome): string | undefined {
-  return o.backend;
-}
-
 /** What the front-door analysis found, and which doors it modeled (`https://host/path via …`). */
 export interface DoorAnalysis {
   readonly findings: Finding[];
@@ -587,7 +586,7 @@ export async function frontDoorFindings(set: ManifestSet): Promise<DoorAnalysis>
         }
         const label = `${door.base.scheme ?? 'https'}://${door.base.host}${door.base.path}`;
         modeled.push(`${label} via ${door.via}`);
-        if (backendOf(plain) !== undefined) {
+        if (plain.backend !== undefined) {
           if (door.exempt) {
             continue; // public by name: the bootstrap says so
           }

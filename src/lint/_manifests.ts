@@ -22,6 +22,14 @@ export function namespaceOf(doc: any): string {
   return doc?.metadata?.namespace ?? 'default';
 }
 
+/** Istio's root namespace: its policies without a selector apply to every workload of the mesh. */
+export const ROOT_NAMESPACE = 'istio-system';
+
+/** The `source` of each `from` of an AuthorizationPolicy rule. */
+export function policySources(rule: any): any[] {
+  return (rule?.from ?? []).map((f: any) => f.source ?? {});
+}
+
 /** Whether every label `want` asks for is in `have` (an empty or missing selector selects all). */
 export function selects(want: { readonly [k: string]: string } | undefined, have: { readonly [k: string]: string } | undefined): boolean {
   return Object.entries(want ?? {}).every(([k, v]) => (have ?? {})[k] === v);

@@ -3,11 +3,10 @@
  * replaces (DOMAIN reference of the project, sections A to G), whoever wrote the YAML.
  */
 import { parse } from 'yaml';
-import { groupOf, Manifest, ManifestSet, namespaceOf, selects } from './_manifests';
+import { groupOf, Manifest, ManifestSet, namespaceOf, policySources, ROOT_NAMESPACE, selects } from './_manifests';
 import { Finding, finding, RULES, Severity } from './_rules';
 import { connectionManagers, envoyBootstraps, inBootstrap, podsOf, podTemplates, routedServices, serviceOf } from './_workloads';
 
-const ROOT_NAMESPACE = 'istio-system';
 type Check = (set: ManifestSet) => Finding[];
 
 // ---------------------------------------------------------------------------------------------
@@ -61,17 +60,16 @@ function overlaps(a: any, b: any): boolean {
   return sb === undefined || selects(sb, sa ?? {}) || selects(sa, sb);
 }
 
-const sources = (rule: any) => (rule.from ?? []).map((f: any) => f.source ?? {});
 
 const requestAuthNotRequired: Check = set => {
   const policies = set.of('AuthorizationPolicy', 'istio.io');
   return set.of('RequestAuthentication', 'istio.io').flatMap(m => {
     const required = policies.some(p => overlaps(m.doc, p.doc) && (
-      (p.doc.spec?.action === 'DENY' && (p.doc.spec.rules ?? []).some((r: any) => sources(r).some((s: any) => (s.notRequestPrincipals ?? []).length > 0))) ||
+      (p.doc.spec?.action === 'DENY' && (p.doc.spec.rules ?? []).some((r: any) => policySources(r).some((s: any) => (s.notRequestPrincipals ?? []).length > 0))) ||
       // with an ALLOW policy, a request no rule matches is denied: a rule that needs a principal is the
       // authentication, the others are exemptions the policy chose
       ((p.doc.spec?.action ?? 'ALLOW') === 'ALLOW' &&
-        (p.doc.spec?.rules ?? []).some((r: any) => sources(r).some((s: any) => (s.requestPrincipals ?? []).length > 0)))));
+        (p.doc.spec?.rules ?? []).some((r: any) => policySources(r).some((s: any) => (s.requestPrincipals ?? []).length > 0)))));
     return required ? [] : [finding(RULES.requestAuthNotRequired, m, 'spec.jwtRules',
       'no AuthorizationPolicy on the same workloads denies requests without a principal: a request without a token passes')];
   });
@@ -100,7 +98,7 @@ const mtlsPermissive: Check = set => set.of('PeerAuthentication', 'istio.io').fl
   const out: Finding[] = [];
   const ns = namespaceOf(m.doc);
   const identityRules = set.of('AuthorizationPolicy', 'istio.io').some(p => namespaceOf(p.doc) === ns &&
-    (p.doc.spec?.rules ?? []).some((r: any) => sources(r).some((s: any) => s.namespaces || s.principals)));
+    (p.doc.spec?.rules ?? []).some((r: any) => policySources(r).some((s: any) => s.namespaces || s.principals)));
   const sev: Severity = identityRules ? 'error' : 'warning';
   const why = identityRules ? ': the AuthorizationPolicies of this namespace that trust a caller\'s namespace or principal can be passed by plaintext callers' : '';
   const mode = m.doc.spec?.mtls?.mode;
@@ -456,7 +454,7 @@ const kserveActivator: Check = set => set.of('InferenceService', 'serving.kserve
     return [];
   }
   const viaActivator = set.of('AuthorizationPolicy', 'istio.io').find(p => namespaceOf(p.doc) === ns && (p.doc.spec?.action ?? 'ALLOW') === 'ALLOW' &&
-    (p.doc.spec?.rules ?? []).some((r: any) => sources(r).some((s: any) => (s.namespaces ?? []).includes('knative-serving')) &&
+    (p.doc.spec?.rules ?? []).some((r: any) => policySources(r).some((s: any) => (s.namespaces ?? []).includes('knative-serving')) &&
       !(r.to ?? []).some((t: any) => t.operation?.paths)));
   if (!viaActivator) {
     return [];

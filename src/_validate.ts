@@ -724,8 +724,20 @@ export function made(instance: object): void {
   genuine.add(instance);
 }
 
-/** Per app (construct tree root): what each kind of claim is held by. */
-const claims = new WeakMap<IConstruct, Map<string, IConstruct>>();
+/**
+ * What each claim of an app is held by, kept on the app (the construct tree's root) under a
+ * registered symbol: two copies of this library loaded in one process see the same claims, and
+ * nothing outlives the app.
+ */
+const CLAIMS = Symbol.for('cdk8s-secure-serving.claims');
+
+function claimsOf(construct: IConstruct): Map<string, IConstruct> {
+  const root = construct.node.root as IConstruct & { [CLAIMS]?: Map<string, IConstruct> };
+  if (root[CLAIMS] === undefined) {
+    Object.defineProperty(root, CLAIMS, { value: new Map<string, IConstruct>(), enumerable: false });
+  }
+  return root[CLAIMS]!;
+}
 
 /** True while `construct` is still in its tree (a refused construct is taken out). */
 export function attached(construct: IConstruct): boolean {
@@ -743,18 +755,21 @@ export function attached(construct: IConstruct): boolean {
  * out of the tree no longer counts.
  */
 export function claim(construct: IConstruct, key: string): string | undefined {
-  const root = construct.node.root;
-  let held = claims.get(root);
-  if (held === undefined) {
-    held = new Map();
-    claims.set(root, held);
-  }
+  const held = claimsOf(construct);
   const other = held.get(key);
   if (other !== undefined && other !== construct && attached(other)) {
     return other.node.path;
   }
   held.set(key, construct);
   return undefined;
+}
+
+/** Refuses a second object of the same kind, namespace and name in one app. */
+export function claimName(construct: IConstruct, ctx: string, prop: string, object: string, value: unknown): void {
+  const other = claim(construct, object);
+  if (other !== undefined) {
+    fail(ctx, prop, value, `a value that does not write the ${object} that ${other} writes already (one per app)`);
+  }
 }
 
 /**
@@ -771,7 +786,7 @@ export function chartNamespace(ctx: Context, construct: IConstruct, why: string)
 
 /** The path of the construct (still in the tree) that holds `key` in `construct`'s app, if any. */
 export function heldBy(construct: IConstruct, key: string): string | undefined {
-  const other = claims.get(construct.node.root)?.get(key);
+  const other = claimsOf(construct).get(key);
   return other !== undefined && other !== construct && attached(other) ? other.node.path : undefined;
 }
 

@@ -1,4 +1,4 @@
-export * from './backend';
+export { Backend, BackendFromNameOptions, BackendFromServiceOptions } from './backend';
 export * from './auth/basic-auth-user';
 export * from './auth/jwks';
 export * from './traefik/tls';
@@ -11,6 +11,7 @@ export * from './istio/external-authorization-provider';
 export * from './istio/external-authorization';
 export * from './kserve/inference-service';
 export * from './kserve/local-gateway';
+export * from './istio/mesh-wide-strict-mtls';
 export * from './envoy/jwt-proxy';
 export * from './gateway-api/implementation';
 export * from './gateway-api/grpc-ingress';

@@ -95,3 +95,22 @@ test('the context names the construct class and path', () => {
   const chart = Testing.chart();
   expect(contextOf(chart, 'Chart')).toBe(`Chart ${chart.node.path}`);
 });
+
+describe('claims', () => {
+  test('live on the app: a second copy of the library in the process sees the first copy\'s claims, another app does not', () => {
+    // Two module instances, as two installed copies of the package would be.
+    let first: typeof import('../src/_validate') | undefined;
+    let second: typeof import('../src/_validate') | undefined;
+    jest.isolateModules(() => { first = require('../src/_validate'); });
+    jest.isolateModules(() => { second = require('../src/_validate'); });
+    expect(first).not.toBe(second);
+    const app = Testing.app();
+    const chart = Testing.chart();
+    const a = new (require('constructs').Construct)(app, 'a');
+    const b = new (require('constructs').Construct)(app, 'b');
+    const c = new (require('constructs').Construct)(chart, 'c');
+    expect(first!.claim(a, 'front door x /')).toBeUndefined();
+    expect(second!.claim(b, 'front door x /')).toBe('a');
+    expect(second!.claim(c, 'front door x /')).toBeUndefined();
+  });
+});

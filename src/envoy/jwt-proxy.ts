@@ -1,7 +1,7 @@
 import { ApiObject, Duration, JsonPatch, Size, SizeRoundingBehavior, Yaml } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { checkBackend } from '../_backend-checks';
+import { checkBackend } from '../backend';
 import { isolateBackend } from '../_backend-isolation';
 import { checkBoolean, checkDnsSubdomain, checkDuration, checkInteger, checkPort, contextOf, fail, abandon, chartNamespace, checkProps, checkRequestWithinLimit, quantityValue } from '../_validate';
 import { checkJwtIssuer } from '../auth/_jwt-issuer';

@@ -2,7 +2,7 @@ import { ApiObject, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { buildFrontDoor } from './_front-door';
 import { GatewayImplementation } from './implementation';
-import { checkGrpcBackend } from '../_backend-checks';
+import { checkGrpcBackend } from '../backend';
 import { abandon, checkArgs, checkDnsSubdomain, checkHostnames, checkProps, contextOf, fail, made } from '../_validate';
 import { Backend } from '../backend';
 import { ExternalAuthorizationProvider } from '../istio/external-authorization-provider';

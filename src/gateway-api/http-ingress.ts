@@ -2,7 +2,7 @@ import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { buildFrontDoor } from './_front-door';
 import { GatewayApiFrontDoorProps } from './grpc-ingress';
-import { checkBackend } from '../_backend-checks';
+import { checkBackend } from '../backend';
 import { abandon, checkHostnames, checkProps, contextOf, fail } from '../_validate';
 
 /**

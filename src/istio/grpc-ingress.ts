@@ -2,7 +2,7 @@ import { ApiObject, Duration, Yaml } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as extensions from '../../imports/extensions.istio.io';
 import * as networking from '../../imports/networking.istio.io';
-import { checkGrpcBackend } from '../_backend-checks';
+import { checkGrpcBackend } from '../backend';
 import { isolateBackend } from '../_backend-isolation';
 import { byCodeUnits, checkBoolean, checkDnsLabel, checkDuration, checkHostnames, checkInteger, contextOf, fail, isDnsLabel, protoDuration, REDACTED, Shown, abandon, chartNamespace, checkAnnotations, checkProps, checkUsername, claimFrontDoor } from '../_validate';
 import { Backend } from '../backend';

@@ -2,8 +2,7 @@ import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import * as networking from '../../imports/networking.istio.io';
-import * as security from '../../imports/security.istio.io';
-import { abandon, byCodeUnits, checkArgs, checkDns1035Label, checkDnsLabel, checkDnsSubdomain, checkHostname, checkProps, claim, contextOf, fail, isDnsLabel } from '../_validate';
+import { abandon, byCodeUnits, checkArgs, checkDns1035Label, checkDnsLabel, checkDnsSubdomain, checkHostname, checkProps, claimName, contextOf, fail, isDnsLabel } from '../_validate';
 import { addValuesFile, valuesFileName } from '../_values-files';
 import { checkSelector } from '../istio/_gateway';
 import { RULES } from '../lint/_rules';
@@ -231,103 +230,6 @@ export class KServeLocalGateway extends Construct {
     }
     const changedKeys = Object.entries(this.ingressKeys).filter(([k, v]) => JSON.stringify(doc[k]) !== JSON.stringify(v)).map(([k]) => k).sort();
     return { document: JSON.stringify({ ...doc, ...this.ingressKeys }, undefined, 2), changedKeys };
-  }
-}
-
-/**
- * Props of `MeshWideStrictMtls`.
- */
-export interface MeshWideStrictMtlsProps {
-  /**
-   * Istio's root namespace: mesh-wide policies live there.
-   *
-   * @default "istio-system"
-   */
-  readonly rootNamespace?: string;
-
-  /**
-   * Also write the knative-local-gateway Gateway with ISTIO_MUTUAL on 8081, which KServe's
-   * top-level VirtualService needs under mesh-wide strict mTLS. Set false when the
-   * top-level VirtualService is disabled (`disableIstioVirtualHost`).
-   *
-   * @default true
-   */
-  readonly knativeLocalGateway?: boolean;
-
-  /**
-   * Labels of the gateway pods behind knative-local-gateway.
-   *
-   * @default { istio: "ingressgateway" }
-   */
-  readonly gatewaySelector?: { [key: string]: string };
-}
-
-/**
- * Strict mTLS for the whole mesh: a mesh-wide STRICT PeerAuthentication (servers refuse
- * plaintext), a `*.local` DestinationRule with ISTIO_MUTUAL (clients send mTLS), and the
- * knative-local-gateway Gateway on 8081 with ISTIO_MUTUAL.
- */
-export class MeshWideStrictMtls extends Construct {
-  /** The mesh-wide PeerAuthentication; also the construct's default child. */
-  public readonly peerAuthentication: ApiObject;
-
-  /** The `*.local` DestinationRule. */
-  public readonly destinationRule: ApiObject;
-
-  /**
-   * The knative-local-gateway Gateway.
-   *
-   * @default - none with `knativeLocalGateway: false`
-   */
-  public readonly knativeLocalGateway?: ApiObject;
-
-  constructor(scope: Construct, id: string, props: MeshWideStrictMtlsProps = {}) {
-    super(scope, id);
-    try {
-      const ctx = contextOf(this, 'MeshWideStrictMtls');
-      props = checkProps(ctx, 'MeshWideStrictMtls', props);
-      const root = checkDnsLabel(ctx, 'rootNamespace', props.rootNamespace ?? 'istio-system');
-      const selector = checkSelector(ctx, props.gatewaySelector ?? { istio: 'ingressgateway' });
-      // Both objects have fixed names: a second one in the app would overwrite the first.
-      claimName(this, ctx, 'rootNamespace', `PeerAuthentication ${root}/default`, root);
-      if (props.knativeLocalGateway ?? true) {
-        claimName(this, ctx, 'knativeLocalGateway', 'Gateway knative-serving/knative-local-gateway', true);
-      }
-      this.peerAuthentication = new security.PeerAuthentication(this, 'Resource', {
-        metadata: { name: 'default', namespace: root },
-        spec: { mtls: { mode: security.PeerAuthenticationSpecMtlsMode.STRICT } },
-      });
-      this.destinationRule = new networking.DestinationRule(this, 'DestinationRule', {
-        metadata: { namespace: root },
-        spec: { host: '*.local', trafficPolicy: { tls: { mode: networking.DestinationRuleSpecTrafficPolicyTlsMode.ISTIO_UNDERSCORE_MUTUAL } } },
-      });
-      if (props.knativeLocalGateway ?? true) {
-        this.knativeLocalGateway = new networking.Gateway(this, 'KnativeLocalGateway', {
-          metadata: { name: 'knative-local-gateway', namespace: 'knative-serving' },
-          spec: {
-            selector,
-            servers: [{
-              hosts: ['*'],
-              port: { number: 8081, name: 'https', protocol: 'HTTPS' },
-              tls: { mode: networking.GatewaySpecServersTlsMode.ISTIO_UNDERSCORE_MUTUAL },
-            }],
-          },
-        });
-        suppressLint(this.knativeLocalGateway, RULES.gatewayHostsAnyNamespace,
-          'Knative\'s cluster-local gateway: net-istio binds every Knative Service\'s VirtualService to it, from each namespace; mTLS and each model\'s own policies still apply');
-      }
-    } catch (e) {
-      abandon(this);
-      throw e;
-    }
-  }
-}
-
-/** Refuses a second object of the same kind, namespace and name in one app. */
-function claimName(construct: Construct, ctx: string, prop: string, object: string, value: unknown): void {
-  const other = claim(construct, object);
-  if (other !== undefined) {
-    fail(ctx, prop, value, `a value that does not write the ${object} that ${other} writes already (one per app)`);
   }
 }
 

@@ -2,7 +2,7 @@ import { ApiObject, Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import * as traefik from '../../imports/traefik.io';
-import { checkBackend } from '../_backend-checks';
+import { checkBackend } from '../backend';
 import { isolateBackend } from '../_backend-isolation';
 import { checkBoolean, checkDnsLabel, checkHostname, checkLabels, contextOf, fail, abandon, chartNamespace, checkArgs, REDACTED, checkProps, claimFrontDoor } from '../_validate';
 import { BasicAuthUser } from '../auth/basic-auth-user';

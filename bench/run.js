@@ -104,8 +104,9 @@ for (let i = 0; i < 5; i++) { const t = process.hrtime.bigint(); lib.BasicAuthUs
 const t1 = process.hrtime.bigint(); lib.BasicAuthUser.fromPassword('u0', 'password-0'); const again = Number(process.hrtime.bigint() - t1) / 1e6;
 const t2 = process.hrtime.bigint();
 const chart = new Chart(new App(), 'c', { namespace: 'ns' });
-new lib.TraefikBasicAuthIngress(chart, 'i', { host: 'a.example.com', backend: lib.Backend.fromName('svc', 80),
-  users: Array.from({ length: 50 }, (_, k) => lib.BasicAuthUser.fromPassword('user' + k, 'pw-' + k)), tls: lib.TraefikTls.certResolver('le') });
+new lib.TraefikBasicAuthIngress(chart, 'i', { hosts: ['a.example.com'], backend: lib.Backend.fromName('svc', 80),
+  users: Array.from({ length: 50 }, (_, k) => lib.BasicAuthUser.fromPassword('user' + k, 'pw-' + k)),
+  tls: lib.TlsTermination.atProxy(lib.TlsCertificate.fromTraefikCertResolver('le')) });
 Testing.synth(chart);
 const fifty = Number(process.hrtime.bigint() - t2) / 1e6;
 per.sort((a, b) => a - b);

@@ -61,25 +61,26 @@ function libraryApp() {
     const host = `svc${i}.example.com`;
     if (kind === 0) {
       doors.push(new lib.TraefikBasicAuthIngress(scope, 'ingress', {
-        host, backend, users: [user], tls: lib.TraefikTls.certResolver('le'), traefikNamespace: 'traefik',
+        hosts: [host], backend, users: [user], tls: lib.TlsTermination.atProxy(lib.TlsCertificate.fromTraefikCertResolver('le')),
+        traefikPods: { namespace: 'traefik', selector: { 'app.kubernetes.io/name': 'traefik' } },
       }));
     } else if (kind === 1) {
       doors.push(new lib.IstioGrpcIngress(scope, 'ingress', {
-        hosts: [host], backend, tls: lib.IstioTls.atLoadBalancer(),
-        jwt: { issuer: 'https://issuer.example.com', jwksUri: 'https://issuer.example.com/jwks', audiences: [`svc${i}`] },
+        hosts: [host], backend, gateway: lib.IstioGateway.create({ tls: lib.TlsTermination.atLoadBalancer() }),
+        jwt: { issuer: 'https://issuer.example.com', jwks: lib.JwksSource.fromUri('https://issuer.example.com/jwks'), audiences: lib.JwtAudiences.of([`svc${i}`]) },
         acknowledgeGatewayWideJwt: true,
       }));
     } else {
       // Istio applies one CUSTOM provider per workload: each authorizer fronts its own gateway pods.
       doors.push(new lib.IstioExternalAuthorization(scope, 'authz', {
         provider: { name: 'dex', service: 'authservice.istio-system.svc.cluster.local', port: 8080 },
-        gatewaySelector: { istio: `ingressgateway-${i}` },
+        gatewayPods: { namespace: 'istio-system', selector: { istio: `ingressgateway-${i}` } },
         exempt: {
           hosts: [host],
           jwt: {
             issuer: 'https://kubernetes.default.svc.cluster.local',
-            jwksUri: 'https://kubernetes.default.svc.cluster.local/openid/v1/jwks',
-            audiences: [`svc${i}`],
+            jwks: lib.JwksSource.fromUri('https://kubernetes.default.svc.cluster.local/openid/v1/jwks'),
+            audiences: lib.JwtAudiences.of([`svc${i}`]),
           },
         },
         acknowledgeGatewayWideJwt: true,

@@ -2,7 +2,8 @@ import { Chart, ChartProps, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import {
-  Backend, GatewayApiGrpcIngress, GatewayApiHttpIngress, GatewayApiTls, GatewayImplementation,
+  Backend, GatewayApiGateway, GatewayApiGrpcIngress, GatewayApiHttpIngress, GatewayImplementation, JwksSource, JwtAudiences,
+  TlsCertificate, TlsTermination,
 } from 'cdk8s-secure-serving';
 import { restricted } from './restricted';
 
@@ -20,22 +21,26 @@ export class EnvoyGatewayChart extends Chart {
     const rest = deployment.exposeViaService({ name: 'triton-rest', ports: [{ port: 8000, name: 'http' }] });
     const implementation = GatewayImplementation.envoyGateway();
 
-    const grpcDoor = new GatewayApiGrpcIngress(this, 'grpc', {
+    new GatewayApiGrpcIngress(this, 'grpc', {
       hosts: ['grpc.models.example.com'],
       backend: Backend.fromService(grpc),
-      tls: GatewayApiTls.fromSecret('models-tls'),
-      implementation,
+      name: 'models',
+      // A Gateway named models, with a certificate cert-manager issues for the host.
+      gateway: GatewayApiGateway.create({
+        tls: TlsTermination.atProxy(TlsCertificate.fromCertManager({ issuerName: 'letsencrypt' })),
+        implementation,
+      }),
       jwt: {
         issuer: 'https://issuer.example.com',
-        jwksUri: 'https://issuer.example.com/.well-known/jwks.json',
-        audiences: ['models'],
+        jwks: JwksSource.fromUri('https://issuer.example.com/.well-known/jwks.json'),
+        audiences: JwtAudiences.of(['models']),
       },
     });
     new GatewayApiHttpIngress(this, 'rest', {
       hosts: ['rest.models.example.com'],
       backend: Backend.fromService(rest),
-      existingGateway: grpcDoor.gatewayRef,
-      implementation,
+      // The gRPC front door's Gateway.
+      gateway: GatewayApiGateway.existing({ name: 'models', namespace: 'models', implementation }),
       pathPrefixes: ['/v2'],
       externalAuthorization: { name: 'oauth2-proxy', service: 'oauth2-proxy.auth.svc.cluster.local', port: 4180 },
       timeout: Duration.minutes(10),

@@ -1,7 +1,9 @@
 import { Chart, ChartProps } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { Backend, EnvoyJwtProxy, EnvoyServiceType, JsonWebKeySet } from 'cdk8s-secure-serving';
+import {
+  Backend, EnvoyJwtProxy, EnvoyServiceType, JsonWebKeySet, JwksSource, JwtAudiences, TlsCertificate, TlsTermination,
+} from 'cdk8s-secure-serving';
 import { restricted } from './restricted';
 
 /** The token issuer's public key (only the public half ever goes into the app). */
@@ -31,16 +33,18 @@ export class EnvoyJwtChart extends Chart {
     service.select(deployment);
 
     new EnvoyJwtProxy(this, 'envoy', {
+      // Clients call the seed's Service name, envoy.bookstore.
+      name: 'envoy',
       backend: Backend.fromService(service),
-      tlsSecretName: 'envoy-certs',
+      tls: TlsTermination.atProxy(TlsCertificate.fromSecret('envoy-certs')),
       // As in the seed: clients call the Service on 9080, Envoy listens on 8000.
       port: 8000,
       servicePort: 9080,
       serviceType: EnvoyServiceType.NODE_PORT,
       jwt: {
         issuer: 'https://issuer.example.com',
-        audiences: ['bookstore'],
-        jwks: JsonWebKeySet.fromPublicKeyPem(ISSUER_PUBLIC_KEY),
+        audiences: JwtAudiences.of(['bookstore']),
+        jwks: JwksSource.fromKeySet(JsonWebKeySet.fromPublicKeyPem(ISSUER_PUBLIC_KEY)),
       },
     });
   }

@@ -1,6 +1,6 @@
 import { Chart, ChartProps, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
-import { IstioExternalAuthorization } from 'cdk8s-secure-serving';
+import { IstioExternalAuthorization, JwksSource, JwtAudiences } from 'cdk8s-secure-serving';
 
 /**
  * Seed 004: Kubeflow's ingress gateway sends every request to Dex (through oidc-authservice),
@@ -13,6 +13,8 @@ export class ExternalAuthorizationChart extends Chart {
     // `cdk8s synth` writes the istiod Helm values (meshConfig) this needs to
     // dist/values/external-authorization-dex-auth.istiod-values.yaml.
     new IstioExternalAuthorization(this, 'dex-auth', {
+      // The seed's AuthorizationPolicy istio-system/dex-auth.
+      name: 'dex-auth',
       provider: {
         name: 'dex-auth-provider',
         service: 'authservice.istio-system.svc.cluster.local',
@@ -25,8 +27,8 @@ export class ExternalAuthorizationChart extends Chart {
         hosts: ['sklearn-iris.kserve-test.example.com'],
         jwt: {
           issuer: 'https://kubernetes.default.svc.cluster.local',
-          jwksUri: 'https://kubernetes.default.svc.cluster.local/openid/v1/jwks',
-          audiences: ['sklearn-iris'],
+          jwks: JwksSource.fromUri('https://kubernetes.default.svc.cluster.local/openid/v1/jwks'),
+          audiences: JwtAudiences.of(['sklearn-iris']),
         },
       },
       // Kubeflow's gateway checks bearer tokens of these issuers for every app it serves.

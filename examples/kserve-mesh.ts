@@ -1,6 +1,6 @@
 import { Chart, ChartProps } from 'cdk8s';
 import { Construct } from 'constructs';
-import { KServeLocalGateway, MeshIsolatedInferenceService, MeshWideStrictMtls } from 'cdk8s-secure-serving';
+import { KServeLocalGateway, MeshIsolatedInferenceService, MeshWideStrictMtls, TlsCertificate, TlsTermination } from 'cdk8s-secure-serving';
 
 const IRIS = 'gs://kfserving-examples/models/sklearn/1.0/model';
 
@@ -22,6 +22,9 @@ export class KServeMeshChart extends Chart {
     new MeshWideStrictMtls(this, 'mesh-mtls');
     // `cdk8s synth` writes the ingress keys to merge into kserve/inferenceservice-config to
     // dist/values/kserve-mesh-kserve-local-gateway.kserve-ingress-patch.json.
-    new KServeLocalGateway(this, 'kserve-local-gateway');
+    // HTTPS with the seed's certificate Secret istio-system/kserve-cluster-local-tls.
+    new KServeLocalGateway(this, 'kserve-local-gateway', {
+      tls: TlsTermination.atProxy(TlsCertificate.fromSecret('kserve-cluster-local-tls')),
+    });
   }
 }

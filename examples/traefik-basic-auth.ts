@@ -1,7 +1,7 @@
 import { Chart, ChartProps } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { Backend, BasicAuthUser, TraefikBasicAuthIngress, TraefikTls } from 'cdk8s-secure-serving';
+import { Backend, BasicAuthUser, TlsCertificate, TlsTermination, TraefikBasicAuthIngress } from 'cdk8s-secure-serving';
 import { restricted } from './restricted';
 
 /**
@@ -28,13 +28,16 @@ export class TraefikBasicAuthChart extends Chart {
     const service = deployment.exposeViaService({ name: 'bos-rf-svc', ports: [{ port: 8000 }] });
 
     new TraefikBasicAuthIngress(this, 'bos-rf-ingress', {
-      host: 'secureclus.australiaeast.cloudapp.azure.com',
+      // The seed's names: the route bos-rf-ingress, the htpasswd Secret bos-rf-secret.
+      name: 'bos-rf-ingress',
+      usersSecretName: 'bos-rf-secret',
+      hosts: ['secureclus.australiaeast.cloudapp.azure.com'],
       backend: Backend.fromService(service),
       // Made with `htpasswd -nbB user1 '<password>'`: no plaintext password in the app.
       users: [BasicAuthUser.fromHash('user1', '$2y$10$b/v3EUgjslotfGppcj0CrusVnpLL0kBOnM7RZ2zd0ja6DM7WQ/xPK')],
-      tls: TraefikTls.certResolver('letsencrypt'),
+      tls: TlsTermination.atProxy(TlsCertificate.fromTraefikCertResolver('letsencrypt')),
       // Only Traefik's pods may reach the scoring service (a NetworkPolicy).
-      traefikNamespace: 'traefik',
+      traefikPods: { namespace: 'traefik', selector: { 'app.kubernetes.io/name': 'traefik' } },
     });
   }
 }

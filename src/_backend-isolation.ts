@@ -11,6 +11,7 @@
  */
 import { ApiObject, Chart, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
+import { childName, named } from './_names';
 import { byCodeUnits } from './_validate';
 import { Backend } from './backend';
 import * as security from '../imports/security.istio.io';
@@ -77,7 +78,7 @@ export function isolateBackend(scope: Construct, ctx: string, backend: Backend, 
   const networkPolicy = new ApiObject(scope, 'BackendNetworkPolicy', {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
-    metadata: { namespace },
+    metadata: { ...named(childName(scope, 'BackendNetworkPolicy')), namespace },
     spec: Lazy.any({
       produce: () => {
         const spec = serviceSpec();
@@ -114,13 +115,13 @@ export function isolateBackend(scope: Construct, ctx: string, backend: Backend, 
     if (jwt !== undefined) {
       requestAuthentication = new ApiObject(scope, 'BackendRequestAuthentication', {
         ...security.RequestAuthentication.GVK,
-        metadata: { namespace },
+        metadata: { ...named(childName(scope, 'BackendRequestAuthentication')), namespace },
         spec: Lazy.any({ produce: () => ({ selector: { matchLabels: selectorOf(serviceSpec()) }, jwtRules: [jwt.rule] }) }),
       });
     }
     authorizationPolicy = new ApiObject(scope, 'BackendAuthorizationPolicy', {
       ...security.AuthorizationPolicy.GVK,
-      metadata: { namespace },
+      metadata: { ...named(childName(scope, 'BackendAuthorizationPolicy')), namespace },
       spec: Lazy.any({
         produce: () => ({
           selector: { matchLabels: selectorOf(serviceSpec()) },

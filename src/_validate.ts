@@ -440,6 +440,17 @@ function isPlainObject(value: unknown): value is { [key: string]: unknown } {
   return proto === Object.prototype || proto === null;
 }
 
+/** Why a required prop is required, where the type alone does not say it. */
+const WHY_REQUIRED: { [prop: string]: string } = {
+  'JwtIssuer.audiences': 'the audiences (aud claim) tokens must be for; without them every token of the issuer is accepted, such as every ' +
+    'pod\'s service-account token of a cluster issuer (JwtAudiences.acceptAny() if that is intended)',
+  'EnvoyJwtProxyProps.tls': 'here TlsTermination.atProxy(certificate): the proxy terminates TLS',
+  'TraefikBasicAuthIngressProps.tls': 'here TlsTermination.atProxy(certificate), or the explicit TlsTermination.insecurePlainHttp(): ' +
+    'basic auth sends the password with every request',
+  'IstioGatewayOptions.tls': 'here TlsTermination.atLoadBalancer(), TlsTermination.atProxy(certificate) or TlsTermination.mutualAtProxy(certificate)',
+  'GatewayApiGatewayOptions.tls': 'here TlsTermination.atLoadBalancer() or TlsTermination.atProxy(certificate)',
+};
+
 /** All props of a struct, inherited ones included. */
 function structProps(t: TypeSpec): Member[] {
   return [...(t.properties ?? []), ...(t.interfaces ?? []).flatMap(i => structProps(typeOf(i)))];
@@ -530,7 +541,8 @@ function conform(ctx: Context, prop: string, value: unknown, ref: TypeRef, secre
     const path = join(prop, p.name);
     if (v === undefined || v === null) {
       if (!p.optional) {
-        fail(ctx, path, shape(v, false), `${describe(p.type!)} (required)`);
+        const why = WHY_REQUIRED[`${t.name}.${p.name}`];
+        fail(ctx, path, shape(v, false), `${describe(p.type!)} (required${why === undefined ? '' : `: ${why}`})`);
       }
       continue;
     }

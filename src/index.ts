@@ -1,11 +1,14 @@
 export { Backend, BackendFromNameOptions, BackendFromServiceOptions } from './backend';
 export * from './auth/basic-auth-user';
 export * from './auth/jwks';
+export * from './auth/jwt-issuer';
+export * from './tls';
 export * from './traefik/tls';
 export * from './traefik/basic-auth-ingress';
-export * from './istio/tls';
+export * from './proxy-pods';
+export * from './istio/gateway';
+export * from './gateway-api/gateway';
 export * from './istio/aws-nlb-tls';
-export * from './istio/jwt-options';
 export * from './istio/grpc-ingress';
 export * from './istio/external-authorization-provider';
 export * from './istio/external-authorization';

@@ -8,15 +8,15 @@
 import { ApiObject, Chart, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
-  Backend, BasicAuthUser, EnvoyJwtProxy, GatewayApiGrpcIngress, GatewayApiTls, IstioGrpcIngress, IstioTls, JsonWebKeySet,
-  TraefikBasicAuthIngress, TraefikTls,
+  Backend, BasicAuthUser, EnvoyJwtProxy, GatewayApiGateway, GatewayApiGrpcIngress, IstioGateway, IstioGrpcIngress, JsonWebKeySet, JwksSource,
+  JwtAudiences, JwtIssuer, TlsCertificate, TlsTermination, TraefikBasicAuthIngress,
 } from '../src';
 import { FIXED_PUBLIC_KEY_PEM } from './fixtures/public-key';
 import { expectValidManifests } from './schema';
 import { newChart } from './util';
 import { canConnect, Pod, Target } from '../src/lint/model/mesh';
 
-const JWT = { issuer: 'https://issuer.example.com', jwksUri: 'https://issuer.example.com/jwks', audiences: ['ml-api'] };
+const JWT: JwtIssuer = { issuer: 'https://issuer.example.com', jwks: JwksSource.fromUri('https://issuer.example.com/jwks'), audiences: JwtAudiences.of(['ml-api']) };
 
 function backendIn(chart: Chart) {
   const deployment = new kplus.Deployment(chart, 'model', { containers: [{ image: 'example/model:1.0', portNumber: 8500 }] });
@@ -41,14 +41,18 @@ const CASES: Case[] = [
   {
     name: 'IstioGrpcIngress',
     build: (chart, backend) => {
-      new IstioGrpcIngress(chart, 'ingress', { hosts: ['ml.example.com'], backend, tls: IstioTls.atLoadBalancer(), jwt: JWT, acknowledgeGatewayWideJwt: true });
+      new IstioGrpcIngress(chart, 'ingress', {
+        hosts: ['ml.example.com'], backend, gateway: IstioGateway.create({ tls: TlsTermination.atLoadBalancer() }), jwt: JWT, acknowledgeGatewayWideJwt: true,
+      });
       return () => ({ namespace: 'istio-system', labels: { istio: 'ingressgateway' }, principal: 'cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account' });
     },
   },
   {
     name: 'GatewayApiGrpcIngress',
     build: (chart, backend) => {
-      const ingress = new GatewayApiGrpcIngress(chart, 'ingress', { hosts: ['ml.example.com'], backend, tls: GatewayApiTls.atLoadBalancer(), jwt: JWT });
+      const ingress = new GatewayApiGrpcIngress(chart, 'ingress', {
+        hosts: ['ml.example.com'], backend, gateway: GatewayApiGateway.create({ tls: TlsTermination.atLoadBalancer() }), jwt: JWT,
+      });
       return () => {
         const gw = ApiObject.of(ingress.gateway!).name;
         return { namespace: 'ml-services', labels: { 'gateway.networking.k8s.io/gateway-name': gw }, principal: `cluster.local/ns/ml-services/sa/${gw}-istio` };
@@ -59,7 +63,9 @@ const CASES: Case[] = [
     name: 'EnvoyJwtProxy',
     build: (chart, backend) => {
       const proxy = new EnvoyJwtProxy(chart, 'envoy', {
-        backend, tlsSecretName: 'tls', jwt: { issuer: JWT.issuer, audiences: JWT.audiences, jwks: JsonWebKeySet.fromPublicKeyPem(FIXED_PUBLIC_KEY_PEM) },
+        backend,
+        tls: TlsTermination.atProxy(TlsCertificate.fromSecret('tls')),
+        jwt: { issuer: JWT.issuer, audiences: JWT.audiences, jwks: JwksSource.fromKeySet(JsonWebKeySet.fromPublicKeyPem(FIXED_PUBLIC_KEY_PEM)) },
       });
       return () => ({ namespace: 'ml-services', labels: proxy.deployment.matchLabels });
     },
@@ -68,7 +74,11 @@ const CASES: Case[] = [
     name: 'TraefikBasicAuthIngress',
     build: (chart, backend) => {
       new TraefikBasicAuthIngress(chart, 'ingress', {
-        host: 'ml.example.com', backend, users: [BasicAuthUser.fromPassword('u', 'p', { cost: 4 })], tls: TraefikTls.certResolver('le'), traefikNamespace: 'traefik',
+        hosts: ['ml.example.com'],
+        backend,
+        users: [BasicAuthUser.fromPassword('u', 'p', { cost: 4 })],
+        tls: TlsTermination.atProxy(TlsCertificate.fromTraefikCertResolver('le')),
+        traefikPods: { namespace: 'traefik', selector: { 'app.kubernetes.io/name': 'traefik' } },
       });
       return () => ({ namespace: 'traefik', labels: { 'app.kubernetes.io/name': 'traefik' } });
     },
@@ -107,7 +117,11 @@ test('a backend whose Service selects no pods is refused at synth, naming the co
   const chart = newChart('ml-services');
   const service = new kplus.Service(chart, 'external', { ports: [{ port: 8500, name: 'grpc' }] });
   new IstioGrpcIngress(chart, 'ingress', {
-    hosts: ['ml.example.com'], backend: Backend.fromService(service), tls: IstioTls.atLoadBalancer(), jwt: JWT, acknowledgeGatewayWideJwt: true,
+    hosts: ['ml.example.com'],
+    backend: Backend.fromService(service),
+    gateway: IstioGateway.create({ tls: TlsTermination.atLoadBalancer() }),
+    jwt: JWT,
+    acknowledgeGatewayWideJwt: true,
   });
   expect(() => Testing.synth(chart)).toThrow(/IstioGrpcIngress test\/ingress: invalid backend test\/external: expected a Service that selects pods/);
 });

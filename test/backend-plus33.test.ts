@@ -3,11 +3,13 @@
 import { Testing } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import * as plus33 from 'cdk8s-plus-33';
-import { Backend, GatewayApiGrpcIngress, GatewayApiTls, IstioGrpcIngress, IstioTls } from '../src';
+import {
+  Backend, GatewayApiGateway, GatewayApiGrpcIngress, IstioGateway, IstioGrpcIngress, JwksSource, JwtAudiences, JwtIssuer, TlsTermination,
+} from '../src';
 import { expectValidManifests } from './schema';
 import { newChart, oneOf } from './util';
 
-const JWT = { issuer: 'https://issuer.example.com', jwksUri: 'https://issuer.example.com/jwks', audiences: ['ml-api'] };
+const JWT: JwtIssuer = { issuer: 'https://issuer.example.com', jwks: JwksSource.fromUri('https://issuer.example.com/jwks'), audiences: JwtAudiences.of(['ml-api']) };
 
 function app33() {
   const chart = newChart('ml');
@@ -30,8 +32,10 @@ test('a cdk8s-plus-33 Service: name, namespace, the chosen port and its name', (
 test('the Istio and Gateway API front doors isolate the pods a cdk8s-plus-33 Service selects', () => {
   const { chart, service } = app33();
   const backend = Backend.fromServiceConstruct(service, { port: 8500 });
-  new IstioGrpcIngress(chart, 'istio', { hosts: ['a.example.com'], backend, tls: IstioTls.atLoadBalancer(), jwt: JWT, acknowledgeGatewayWideJwt: true });
-  new GatewayApiGrpcIngress(chart, 'gwapi', { hosts: ['b.example.com'], backend, tls: GatewayApiTls.atLoadBalancer(), jwt: JWT });
+  new IstioGrpcIngress(chart, 'istio', {
+    hosts: ['a.example.com'], backend, gateway: IstioGateway.create({ tls: TlsTermination.atLoadBalancer() }), jwt: JWT, acknowledgeGatewayWideJwt: true,
+  });
+  new GatewayApiGrpcIngress(chart, 'gwapi', { hosts: ['b.example.com'], backend, gateway: GatewayApiGateway.create({ tls: TlsTermination.atLoadBalancer() }), jwt: JWT });
   const docs = Testing.synth(chart);
   expectValidManifests(docs);
   const selector = oneOf(docs, 'Service').spec.selector;

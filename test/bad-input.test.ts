@@ -6,16 +6,17 @@ import * as path from 'path';
 import { App, Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
-  AwsNlbTls, Backend, BasicAuthUser, EnvoyJwtProxy, GatewayApiGrpcIngress, GatewayApiHttpIngress, GatewayApiTls, GatewayImplementation,
-  IstioExternalAuthorization, IstioGrpcIngress, IstioTls, JsonWebKeySet, KServeDeploymentMode, KServeLocalGateway, MeshIsolatedInferenceService,
-  MeshWideStrictMtls, TraefikBasicAuthIngress, TraefikCipherSuites, TraefikTls,
+  AwsNlbTls, Backend, BasicAuthUser, EnvoyJwtProxy, GatewayApiGateway, GatewayApiGrpcIngress, GatewayApiHttpIngress, GatewayImplementation,
+  IstioExternalAuthorization, IstioGateway, IstioGrpcIngress, JsonWebKeySet, JwksSource, JwtAudiences, JwtIssuer, KServeDeploymentMode,
+  KServeLocalGateway, MeshIsolatedInferenceService, MeshWideStrictMtls, TlsCertificate, TlsTermination, TraefikBasicAuthIngress, TraefikCipherSuites,
 } from '../src';
 import { FIXED_PUBLIC_KEY_PEM } from './fixtures/public-key';
 import { runInFreshProcess, SECOND_LOCALE } from './util';
 
 const ARN = 'arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0';
 const GRPC = Backend.fromName('api', 8500, { portName: 'grpc' });
-const JWT = { issuer: 'https://issuer.example.com', jwksUri: 'https://issuer.example.com/jwks', audiences: ['api'] };
+const JWKS_URI = 'https://issuer.example.com/jwks';
+const JWT: JwtIssuer = { issuer: 'https://issuer.example.com', jwks: JwksSource.fromUri(JWKS_URI), audiences: JwtAudiences.of(['api']) };
 const USER = BasicAuthUser.fromPassword('user1', 'password1', { cost: 4 });
 const SECRET = 'S3cr3t-Pa55w0rd!';
 
@@ -42,9 +43,14 @@ function expectRefused(fn: () => unknown, context: string, prop: string): Error 
 }
 
 const istio = (c: Chart, props: any, id = 'api') => new IstioGrpcIngress(c, id, props);
-const ISTIO = { hosts: ['api.example.com'], backend: GRPC, tls: IstioTls.simple('api-cert'), jwt: JWT, acknowledgeGatewayWideJwt: true };
-const ENVOY = { backend: GRPC, tlsSecretName: 'proxy-tls', jwt: { issuer: JWT.issuer, jwks: JsonWebKeySet.fromPublicKeyPem(FIXED_PUBLIC_KEY_PEM), audiences: ['api'] } };
-const TRAEFIK = { host: 'api.example.com', backend: Backend.fromName('api', 8000), users: [USER], tls: TraefikTls.certResolver('le') };
+const ISTIO_TLS = TlsTermination.atProxy(TlsCertificate.fromSecret('api-cert'));
+const ISTIO = { hosts: ['api.example.com'], backend: GRPC, gateway: IstioGateway.create({ tls: ISTIO_TLS }), jwt: JWT, acknowledgeGatewayWideJwt: true };
+const ENVOY = {
+  backend: GRPC,
+  tls: TlsTermination.atProxy(TlsCertificate.fromSecret('proxy-tls')),
+  jwt: { issuer: JWT.issuer, jwks: JwksSource.fromKeySet(JsonWebKeySet.fromPublicKeyPem(FIXED_PUBLIC_KEY_PEM)), audiences: JwtAudiences.of(['api']) },
+};
+const TRAEFIK = { hosts: ['api.example.com'], backend: Backend.fromName('api', 8000), users: [USER], tls: TlsTermination.atProxy(TlsCertificate.fromTraefikCertResolver('le')) };
 const KSERVE = { modelFormat: 'sklearn', storageUri: 'gs://bucket/model' };
 
 describe('shapes: null, missing and wrongly typed props', () => {
@@ -54,26 +60,35 @@ describe('shapes: null, missing and wrongly typed props', () => {
     ['fails a list as props', [], 'props'],
     ['fails null for an optional prop object that is then read', { ...ISTIO, retries: null, timeout: 'x' }, 'timeout'],
     ['fails a list given as one string', { ...ISTIO, hosts: 'api.example.com' }, 'hosts'],
-    ['fails the string "false" for a boolean', { ...ISTIO, httpsRedirect: 'false' }, 'httpsRedirect'],
+    ['fails the string "false" for a boolean', { ...ISTIO, allowUnauthenticated: 'false' }, 'allowUnauthenticated'],
     ['fails a string for a number', { ...ISTIO, retries: { attempts: '3' } }, 'retries.attempts'],
     ['fails NaN for a number', { ...ISTIO, retries: { attempts: NaN } }, 'retries.attempts'],
     ['fails a string for a Duration', { ...ISTIO, timeout: '30s' }, 'timeout'],
-    ['fails a plain object for an enum-like class', { ...ISTIO, tls: { credentialName: 'x' } }, 'tls'],
+    ['fails a plain object for an enum-like class', { ...ISTIO, gateway: { tls: ISTIO_TLS } }, 'gateway'],
     ['fails an unknown prop (a typo) by name', { ...ISTIO, allowUnauthenticted: true }, 'allowUnauthenticted'],
-    ['fails a wrong type two levels down', { ...ISTIO, jwt: { ...JWT, audiences: [1] } }, 'jwt.audiences[0]'],
+    ['fails a wrong type two levels down', { ...ISTIO, jwt: { ...JWT, audiences: [1] } }, 'jwt.audiences'],
   ])('%s', (_name, props, prop) => {
     expectRefused(() => istio(chart(), props), 'IstioGrpcIngress ', prop);
   });
 
+  test.each([
+    ['fails the string "false" for a boolean in a factory', () => IstioGateway.create({ tls: ISTIO_TLS, httpsRedirect: 'false' as any }), 'IstioGateway.create', 'options.httpsRedirect'],
+    ['fails a plain object for an enum-like class in a factory', () => IstioGateway.create({ tls: { credentialName: 'x' } as any }), 'IstioGateway.create', 'options.tls'],
+    ['fails a wrong type in a list of a factory', () => JwtAudiences.of([1] as any), 'JwtAudiences.of', 'audiences[0]'],
+  ])('%s', (_name, fn, context, prop) => {
+    expectRefused(fn, context, prop);
+  });
+
   test('fails an object made with Object.create(Class.prototype) instead of the factories', () => {
-    expectRefused(() => istio(chart(), { ...ISTIO, tls: Object.create(IstioTls.prototype) }), 'IstioGrpcIngress ', 'tls');
+    expectRefused(() => istio(chart(), { ...ISTIO, gateway: Object.create(IstioGateway.prototype) }), 'IstioGrpcIngress ', 'gateway');
+    expectRefused(() => istio(chart(), { ...ISTIO, gateway: IstioGateway.create({ tls: Object.create(TlsTermination.prototype) }) }), 'IstioGateway.create', 'options.tls');
     expectRefused(() => istio(chart(), { ...ISTIO, backend: Object.create(Backend.prototype) }), 'IstioGrpcIngress ', 'backend');
-    expectRefused(() => new TraefikBasicAuthIngress(chart(), 't', { ...TRAEFIK, tls: Object.create(TraefikTls.prototype) }), 'TraefikBasicAuthIngress ', 'tls');
+    expectRefused(() => new TraefikBasicAuthIngress(chart(), 't', { ...TRAEFIK, tls: Object.create(TlsTermination.prototype) }), 'TraefikBasicAuthIngress ', 'tls');
   });
 
   test('null for an optional prop counts as unset, as in jsii', () => {
     const c = chart();
-    istio(c, { ...ISTIO, retries: null, timeout: null, gatewaySelector: null });
+    istio(c, { ...ISTIO, retries: null, timeout: null, gateway: IstioGateway.create({ tls: ISTIO_TLS, pods: null as any }) });
     expect(Testing.synth(c).length).toBeGreaterThan(0);
   });
 
@@ -128,8 +143,8 @@ function JwtAlgorithm_of(name: any) {
 
 describe('durations written in seconds', () => {
   test.each([
-    ['jwt.jwksCacheDuration', { jwt: { ...ENVOY.jwt, jwksCacheDuration: Duration.millis(1500) } }],
-    ['routeTimeout', { routeTimeout: Duration.millis(1500) }],
+    ['jwksCacheDuration', { jwksCacheDuration: Duration.millis(1500) }],
+    ['timeout', { timeout: Duration.millis(1500) }],
     ['cors.maxAge', { cors: { allowOrigins: ['https://a.example.com'], maxAge: Duration.millis(1500) } }],
   ])('fails %s of 1500 ms, named by construct and prop (not by cdk8s)', (prop, extra) => {
     const e = expectRefused(() => new EnvoyJwtProxy(chart(), 'p', { ...ENVOY, ...extra } as any), 'EnvoyJwtProxy ', prop);
@@ -187,7 +202,7 @@ describe('accepted though wrong', () => {
     const app = Testing.app();
     const provider = { name: 'authz', service: 'authz.auth.svc.cluster.local', port: 9000 };
     new IstioExternalAuthorization(chart(null, app), 'a', { provider });
-    expectRefused(() => new IstioExternalAuthorization(chart(null, app), 'a', { provider }), 'IstioExternalAuthorization ', 'gatewaySelector');
+    expectRefused(() => new IstioExternalAuthorization(chart(null, app), 'a', { provider }), 'IstioExternalAuthorization ', 'gatewayPods');
     expectRefused(() => AwsNlbTls.annotations({ certificateArns: [ARN, ARN] }), 'AwsNlbTls.annotations', 'options.certificateArns[1]');
     for (const name of ['grpc-inference-api', '8500', 'grpc--a']) {
       expectRefused(() => Backend.fromName('svc', 80, { portName: name }), 'Backend.fromName', 'options.portName');
@@ -198,11 +213,10 @@ describe('accepted though wrong', () => {
   });
 
   test.each([
-    ['IstioTls.simple', () => IstioTls.simple('a.-b'), 'credentialName'],
-    ['IstioTls.mutual', () => IstioTls.mutual('a..b'), 'credentialName'],
-    ['GatewayApiTls.fromSecret', () => GatewayApiTls.fromSecret('a.-b'), 'secretName'],
-    ['TraefikTls.fromSecret', () => TraefikTls.fromSecret('a.-b'), 'secretName'],
-  ])('fails a Secret name that is no DNS subdomain in %s', (context, fn, prop) => {
+    ['TlsCertificate.fromSecret (TLS at the proxy)', () => TlsTermination.atProxy(TlsCertificate.fromSecret('a.-b')), 'TlsCertificate.fromSecret', 'secretName'],
+    ['TlsCertificate.fromSecret (mutual TLS)', () => TlsTermination.mutualAtProxy(TlsCertificate.fromSecret('a..b')), 'TlsCertificate.fromSecret', 'secretName'],
+    ['TlsCertificate.fromCertManager', () => TlsCertificate.fromCertManager({ issuerName: 'letsencrypt', secretName: 'a.-b' }), 'TlsCertificate.fromCertManager', 'options.secretName'],
+  ])('fails a Secret name that is no DNS subdomain in %s', (_name, fn, context, prop) => {
     expectRefused(fn, context, prop);
   });
 
@@ -241,12 +255,13 @@ describe('accepted though wrong', () => {
     'https://[::ffff:127.0.0.1]/jwks', 'https://169.254.169.254/latest/meta-data', 'https://[fe80::1]/jwks', 'https://metadata.google.internal/jwks',
     'https://0.0.0.0/jwks', 'https://[fd00:ec2::254]/jwks',
   ])('fails a jwksUri the proxy would fetch from its own node: %s', uri => {
-    expectRefused(() => istio(chart(), { ...ISTIO, jwt: { ...JWT, jwksUri: uri } }), 'IstioGrpcIngress ', 'jwt.jwksUri');
-    expectRefused(() => new EnvoyJwtProxy(chart(), 'p', { ...ENVOY, jwt: { issuer: JWT.issuer, jwksUri: uri, audiences: ['api'] } }), 'EnvoyJwtProxy ', 'jwt.jwksUri');
+    expectRefused(() => istio(chart(), { ...ISTIO, jwt: { ...JWT, jwks: JwksSource.fromUri(uri) } }), 'JwksSource.fromUri', 'uri');
+    expectRefused(() => new EnvoyJwtProxy(chart(), 'p', { ...ENVOY, jwt: { issuer: JWT.issuer, jwks: JwksSource.fromUri(uri), audiences: JwtAudiences.of(['api']) } }),
+      'JwksSource.fromUri', 'uri');
   });
 
   test('fails a jwksUri with a space around it (URL() would drop it, the proxy would not)', () => {
-    expectRefused(() => istio(chart(), { ...ISTIO, jwt: { ...JWT, jwksUri: ` ${JWT.jwksUri}` } }), 'IstioGrpcIngress ', 'jwt.jwksUri');
+    expectRefused(() => istio(chart(), { ...ISTIO, jwt: { ...JWT, jwks: JwksSource.fromUri(` ${JWKS_URI}`) } }), 'JwksSource.fromUri', 'uri');
   });
 
   test('fails an Envoy memory limit too small for Envoy itself', () => {
@@ -261,7 +276,7 @@ describe('accepted though wrong', () => {
 
   test('a jwksUri to a cluster Service or a private address is fine', () => {
     for (const uri of ['https://keycloak.auth.svc.cluster.local/realms/ml/protocol/openid-connect/certs', 'https://10.0.0.5/jwks']) {
-      istio(chart(), { ...ISTIO, jwt: { ...JWT, jwksUri: uri } });
+      istio(chart(), { ...ISTIO, jwt: { ...JWT, jwks: JwksSource.fromUri(uri) } });
     }
   });
 
@@ -302,10 +317,14 @@ describe('accepted though wrong', () => {
     const app = Testing.app();
     istio(chart('a', app), ISTIO);
     const e = expectRefused(() => new GatewayApiGrpcIngress(chart('b', app), 'gw', {
-      hosts: ['other.example.com', 'api.example.com'], backend: GRPC, tls: GatewayApiTls.fromSecret('cert'), jwt: JWT, acknowledgeGatewayWideJwt: true,
+      hosts: ['other.example.com', 'api.example.com'],
+      backend: GRPC,
+      gateway: GatewayApiGateway.create({ tls: TlsTermination.atProxy(TlsCertificate.fromSecret('cert')) }),
+      jwt: JWT,
+      acknowledgeGatewayWideJwt: true,
     }), 'GatewayApiGrpcIngress ', 'hosts[1]');
     expect(e.message).toContain('c0/api does');
-    expectRefused(() => new TraefikBasicAuthIngress(chart('c', app), 't', TRAEFIK), 'TraefikBasicAuthIngress ', 'host');
+    expectRefused(() => new TraefikBasicAuthIngress(chart('c', app), 't', TRAEFIK), 'TraefikBasicAuthIngress ', 'hosts[0]');
     // Another path of the same host is another front door.
     new TraefikBasicAuthIngress(chart('d', app), 't', { ...TRAEFIK, pathPrefix: '/scoring' });
   });
@@ -320,8 +339,9 @@ describe('accepted though wrong', () => {
 
 describe('found by the property tests', () => {
   test('fails a label key whose name passes 63 characters or whose prefix passes 253', () => {
-    expectRefused(() => istio(chart(), { ...ISTIO, gatewaySelector: { ['a'.repeat(64)]: 'x' } }), 'IstioGrpcIngress ', `gatewaySelector.${'a'.repeat(64)}`);
-    expectRefused(() => istio(chart(), { ...ISTIO, gatewaySelector: { [`${'c'.repeat(254)}/a`]: 'x' } }), 'IstioGrpcIngress ', `gatewaySelector.${'c'.repeat(254)}/a`);
+    const pods = (selector: { [key: string]: string }) => IstioGateway.create({ tls: ISTIO_TLS, pods: { namespace: 'istio-system', selector } });
+    expectRefused(() => istio(chart(), { ...ISTIO, gateway: pods({ ['a'.repeat(64)]: 'x' }) }), 'IstioGrpcIngress ', `gateway.pods.selector.${'a'.repeat(64)}`);
+    expectRefused(() => istio(chart(), { ...ISTIO, gateway: pods({ [`${'c'.repeat(254)}/a`]: 'x' }) }), 'IstioGrpcIngress ', `gateway.pods.selector.${'c'.repeat(254)}/a`);
   });
 
   test('fails a list with a hole at the hole, not with a TypeError or a null in the output', () => {
@@ -356,7 +376,7 @@ describe('found by the property tests', () => {
   test('fails on Envoy Gateway what its schemas refuse: a status it does not take, an endless timeout, more than 16 hosts', () => {
     const eg = GatewayImplementation.envoyGateway();
     const rest = (more: any) => new GatewayApiHttpIngress(chart(), 'r', {
-      hosts: ['r.example.com'], backend: Backend.fromName('r', 80), tls: GatewayApiTls.atLoadBalancer(), implementation: eg, ...more,
+      hosts: ['r.example.com'], backend: Backend.fromName('r', 80), gateway: GatewayApiGateway.create({ tls: TlsTermination.atLoadBalancer(), implementation: eg }), ...more,
     });
     const authz = { name: 'a', service: 'a.auth.svc.cluster.local', port: 9000 };
     expectRefused(() => rest({ externalAuthorization: { ...authz, statusOnError: 418 } }), 'GatewayApiHttpIngress ', 'externalAuthorization.statusOnError');
@@ -403,8 +423,8 @@ describe('secrets are never echoed', () => {
   });
 
   test('fails a jwksUri with user:password@ without showing them', () => {
-    const e = expectRefused(() => istio(chart(), { ...ISTIO, jwt: { ...JWT, jwksUri: `https://jwks-reader:${SECRET}@issuer.example.com/jwks` } }),
-      'IstioGrpcIngress ', 'jwt.jwksUri');
+    const e = expectRefused(() => istio(chart(), { ...ISTIO, jwt: { ...JWT, jwks: JwksSource.fromUri(`https://jwks-reader:${SECRET}@issuer.example.com/jwks`) } }),
+      'JwksSource.fromUri', 'uri');
     expect(e.message).not.toContain(SECRET);
     expect(e.message).not.toContain('jwks-reader');
     expect(e.message).toContain('https://<redacted>@issuer.example.com/jwks');
@@ -427,20 +447,24 @@ describe('secrets are never echoed', () => {
   });
 
   test('messages show how a value was made, not its internal fields', () => {
-    const e = expectRefused(() => istio(chart(), { ...ISTIO, existingGateway: 'istio-system/shared', tls: IstioTls.atLoadBalancer() }), 'IstioGrpcIngress ', 'tls');
-    expect(e.message).toContain('IstioTls.atLoadBalancer()');
-    expect(e.message).not.toMatch(/_mode|"lb"/);
-    const t = expectRefused(() => new EnvoyJwtProxy(chart(), 'p', { ...ENVOY, backend: TraefikTls.fromSecret('x') as any }), 'EnvoyJwtProxy ', 'backend');
-    expect(t.message).toContain('TraefikTls.fromSecret("x")');
-    expect(t.message).not.toContain('_mode');
+    const e = expectRefused(() => istio(chart(), { ...ISTIO, gateway: IstioGateway.create({ tls: TlsTermination.insecurePlainHttp() }) }), 'IstioGrpcIngress ', 'gateway.tls');
+    expect(e.message).toContain('TlsTermination.insecurePlainHttp()');
+    expect(e.message).not.toMatch(/_mode|"none"/);
+    const t = expectRefused(() => new EnvoyJwtProxy(chart(), 'p', { ...ENVOY, backend: TlsTermination.atProxy(TlsCertificate.fromSecret('x')) as any }), 'EnvoyJwtProxy ', 'backend');
+    expect(t.message).toContain('TlsTermination.atProxy(TlsCertificate.fromSecret("x"))');
+    expect(t.message).not.toMatch(/_mode|_kind/);
   });
 });
 
 describe('namespaces', () => {
   test.each([
-    ['IstioGrpcIngress', (c: Chart) => istio(c, { ...ISTIO, tls: undefined, existingGateway: 'istio-system/shared', gatewayNamespace: 'istio-system', gatewaySelector: { istio: 'ingressgateway' } })],
+    ['IstioGrpcIngress', (c: Chart) => istio(c, {
+      ...ISTIO, gateway: IstioGateway.existing({ name: 'shared', namespace: 'istio-system', pods: { namespace: 'istio-system', selector: { istio: 'ingressgateway' } } }),
+    })],
     ['EnvoyJwtProxy', (c: Chart) => new EnvoyJwtProxy(c, 'p', ENVOY)],
-    ['GatewayApiGrpcIngress', (c: Chart) => new GatewayApiGrpcIngress(c, 'gw', { hosts: ['api.example.com'], backend: GRPC, existingGateway: 'gw/shared', jwt: JWT, acknowledgeGatewayWideJwt: true })],
+    ['GatewayApiGrpcIngress', (c: Chart) => new GatewayApiGrpcIngress(c, 'gw', {
+      hosts: ['api.example.com'], backend: GRPC, gateway: GatewayApiGateway.existing({ name: 'shared', namespace: 'gw' }), jwt: JWT, acknowledgeGatewayWideJwt: true,
+    })],
     ['TraefikBasicAuthIngress', (c: Chart) => new TraefikBasicAuthIngress(c, 't', TRAEFIK)],
     ['MeshIsolatedInferenceService', (c: Chart) => new MeshIsolatedInferenceService(c, 'iris', KSERVE)],
   ])('fails %s without a chart namespace rather than routing to "default"', (name, make) => {

@@ -1,4 +1,5 @@
 import { Duration, Testing } from 'cdk8s';
+import { Construct } from 'constructs';
 import {
   checkDns1035Label, checkDnsLabel, checkDnsSubdomain, checkDuration, checkHostname, checkHostnames, checkInteger,
   checkNonEmpty, checkPort, contextOf, protoDuration,
@@ -101,14 +102,16 @@ describe('claims', () => {
     // Two module instances, as two installed copies of the package would be.
     let first: typeof import('../src/_validate') | undefined;
     let second: typeof import('../src/_validate') | undefined;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     jest.isolateModules(() => { first = require('../src/_validate'); });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     jest.isolateModules(() => { second = require('../src/_validate'); });
     expect(first).not.toBe(second);
     const app = Testing.app();
     const chart = Testing.chart();
-    const a = new (require('constructs').Construct)(app, 'a');
-    const b = new (require('constructs').Construct)(app, 'b');
-    const c = new (require('constructs').Construct)(chart, 'c');
+    const a = new Construct(app, 'a');
+    const b = new Construct(app, 'b');
+    const c = new Construct(chart, 'c');
     expect(first!.claim(a, 'front door x /')).toBeUndefined();
     expect(second!.claim(b, 'front door x /')).toBe('a');
     expect(second!.claim(c, 'front door x /')).toBeUndefined();

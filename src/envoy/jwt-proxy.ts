@@ -1,12 +1,14 @@
 import { ApiObject, Duration, JsonPatch, Size, SizeRoundingBehavior, Yaml } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { checkBackend } from '../backend';
 import { isolateBackend } from '../_backend-isolation';
-import { checkBoolean, checkDnsSubdomain, checkDuration, checkInteger, checkPort, contextOf, fail, abandon, chartNamespace, checkProps, checkRequestWithinLimit, quantityValue } from '../_validate';
+import { childName, named, nameObjects } from '../_names';
+import { resolveTls } from '../_tls';
+import { checkBoolean, checkDuration, checkInteger, checkPort, contextOf, fail, abandon, chartNamespace, checkProps, checkRequestWithinLimit, quantityValue } from '../_validate';
 import { checkJwtIssuer } from '../auth/_jwt-issuer';
-import { JsonWebKeySet } from '../auth/jwks';
-import { Backend } from '../backend';
+import { JwtIssuer } from '../auth/jwt-issuer';
+import { Backend, checkBackend } from '../backend';
+import { TlsTermination } from '../tls';
 import { ADMIN_PORT, buildBootstrap, ENVOY_PATHS, HEALTH_PORT } from './bootstrap';
 
 /** The protocol Envoy speaks to the backend. */
@@ -25,56 +27,6 @@ export enum EnvoyServiceType {
   NODE_PORT = 'NodePort',
   /** Through a cloud load balancer. */
   LOAD_BALANCER = 'LoadBalancer',
-}
-
-/** The JWT issuer whose tokens the proxy accepts. */
-export interface EnvoyJwtOptions {
-  /** The issuer (`iss` claim). */
-  readonly issuer: string;
-
-  /**
-   * Accepted audiences (`aud` claim): a token must be for one of them. Required unless
-   * `acceptAnyAudience`: with no audiences Envoy checks none.
-   *
-   * @default - none: only with `acceptAnyAudience`
-   */
-  readonly audiences?: string[];
-
-  /**
-   * Accept tokens of the issuer whatever their audience.
-   *
-   * @default false
-   */
-  readonly acceptAnyAudience?: boolean;
-
-  /**
-   * The issuer's public keys, written to a ConfigMap. Exactly one of `jwks` and `jwksUri`.
-   *
-   * @default - none: `jwksUri` is used
-   */
-  readonly jwks?: JsonWebKeySet;
-
-  /**
-   * The issuer's JWKS URL (https), fetched by Envoy through its own TLS cluster. Exactly one
-   * of `jwks` and `jwksUri`.
-   *
-   * @default - none: `jwks` is used
-   */
-  readonly jwksUri?: string;
-
-  /**
-   * How long a fetched remote JWKS is cached.
-   *
-   * @default Duration.minutes(5)
-   */
-  readonly jwksCacheDuration?: Duration;
-
-  /**
-   * Forward the token to the backend (otherwise Envoy strips it).
-   *
-   * @default false
-   */
-  readonly forwardToken?: boolean;
 }
 
 /** CORS for browser (gRPC-Web) clients. */
@@ -110,10 +62,29 @@ export interface EnvoyJwtProxyProps {
   readonly backend: Backend;
 
   /** The JWT issuer. */
-  readonly jwt: EnvoyJwtOptions;
+  readonly jwt: JwtIssuer;
 
-  /** A `kubernetes.io/tls` Secret with the proxy's certificate (`tls.crt`, `tls.key`). */
-  readonly tlsSecretName: string;
+  /**
+   * How long a JWKS fetched from `JwksSource.fromUri` is cached.
+   *
+   * @default Duration.minutes(5)
+   */
+  readonly jwksCacheDuration?: Duration;
+
+  /**
+   * Where TLS ends: `TlsTermination.atProxy(certificate)`, with a `kubernetes.io/tls` Secret
+   * in the chart's namespace (`TlsCertificate.fromSecret`) or one cert-manager issues for the
+   * Service's cluster DNS names (`TlsCertificate.fromCertManager`).
+   */
+  readonly tls: TlsTermination;
+
+  /**
+   * The name of the proxy's Service and Deployment (clients call `<name>.<namespace>`), and the
+   * base of the other objects' names (`<name>-config`, `<name>-jwks`, `<name>-tls`, ...).
+   *
+   * @default - names cdk8s generates from the construct path
+   */
+  readonly name?: string;
 
   /**
    * The protocol to the backend.
@@ -184,7 +155,7 @@ export interface EnvoyJwtProxyProps {
    *
    * @default - none, so long inference calls and streams are not cut (Envoy's own default is 15 s)
    */
-  readonly routeTimeout?: Duration;
+  readonly timeout?: Duration;
 
   /**
    * Resources of the proxy container. With a memory limit, Envoy's overload manager keeps its
@@ -298,7 +269,7 @@ export class EnvoyJwtProxy extends Construct {
   /**
    * The ConfigMap with `jwks.json`.
    *
-   * @default - none with `jwksUri`
+   * @default - none with `JwksSource.fromUri`
    */
   public readonly jwksConfigMap?: kplus.ConfigMap;
 
@@ -307,6 +278,13 @@ export class EnvoyJwtProxy extends Construct {
 
   /** The proxy Service. */
   public readonly service: kplus.Service;
+
+  /**
+   * The cert-manager Certificate for the Service's names.
+   *
+   * @default - none unless the certificate is `TlsCertificate.fromCertManager`
+   */
+  public readonly certificate?: ApiObject;
 
   /**
    * The NetworkPolicy that admits only the proxy's pods to the backend.
@@ -330,7 +308,6 @@ export class EnvoyJwtProxy extends Construct {
       const servicePort = checkPort(ctx, 'servicePort', props.servicePort ?? port);
       const replicas = checkInteger(ctx, 'replicas', props.replicas ?? 2, 1, 1000);
       const image = checkEnvoyImage(ctx, props.image ?? 'envoyproxy/envoy:v1.36.2');
-      checkDnsSubdomain(ctx, 'tlsSecretName', props.tlsSecretName);
       const protocol = props.backendProtocol ?? EnvoyBackendProtocol.GRPC;
       if (!Object.values(EnvoyBackendProtocol).includes(protocol)) {
         fail(ctx, 'backendProtocol', protocol, 'EnvoyBackendProtocol.GRPC or EnvoyBackendProtocol.HTTP1');
@@ -351,10 +328,10 @@ export class EnvoyJwtProxy extends Construct {
 
       const jwt = props.jwt;
       const issuer = checkJwtIssuer(ctx, 'jwt', jwt);
-      const cacheSeconds = checkDuration(ctx, 'jwt.jwksCacheDuration', jwt.jwksCacheDuration ?? Duration.minutes(5), WHOLE_SECONDS).toSeconds();
+      const cacheSeconds = checkDuration(ctx, 'jwksCacheDuration', props.jwksCacheDuration ?? Duration.minutes(5), WHOLE_SECONDS).toSeconds();
       const cors = props.cors === undefined ? undefined : corsSpec(ctx, props.cors);
-      const routeTimeoutSeconds = props.routeTimeout === undefined ? undefined
-        : checkDuration(ctx, 'routeTimeout', props.routeTimeout, WHOLE_SECONDS).toSeconds();
+      const routeTimeoutSeconds = props.timeout === undefined ? undefined
+        : checkDuration(ctx, 'timeout', props.timeout, WHOLE_SECONDS).toSeconds();
 
       const direct = checkBoolean(ctx, 'allowDirectBackendAccess', props.allowDirectBackendAccess ?? false);
       const resources = props.resources ?? {
@@ -364,6 +341,15 @@ export class EnvoyJwtProxy extends Construct {
       checkContainerResources(ctx, resources);
       const memoryLimit = resources.memory?.limit;
       const namespace = chartNamespace(ctx, this, 'the proxy routes to the backend by its cluster DNS name, which has the namespace in it');
+      const name = nameObjects(this, ctx, 'name', props.name, namespace, { service: true });
+      const tlsTermination = resolveTls(this, ctx, 'tls', props.tls, {
+        modes: ['proxy'],
+        namespace,
+        // The Service is made below: its names are read at synth.
+        dnsNames: () => [`${this.service.name}.${namespace}.svc`, `${this.service.name}.${namespace}.svc.cluster.local`],
+        certificateName: childName(this, 'Certificate'),
+      });
+      this.certificate = tlsTermination.certificate;
       this._bootstrap = JSON.parse(JSON.stringify(buildBootstrap({
         port,
         backendHost: props.backend.fqdn(namespace),
@@ -374,7 +360,7 @@ export class EnvoyJwtProxy extends Construct {
         localJwks: issuer.jwks !== undefined,
         jwksUri: issuer.jwksUri,
         jwksCacheSeconds: cacheSeconds,
-        forwardToken: jwt.forwardToken ?? false,
+        forwardToken: issuer.forwardToken,
         unauthenticatedPrefixes: [...new Set(unauthenticated)].sort(),
         grpcWeb: props.grpcWeb ?? true,
         cors,
@@ -382,13 +368,14 @@ export class EnvoyJwtProxy extends Construct {
         memoryLimitBytes: memoryLimit instanceof Size ? memoryLimit.toKibibytes({ rounding: SizeRoundingBehavior.FLOOR }) * 1024 : undefined,
       })));
 
-      this.configMap = new kplus.ConfigMap(this, 'Config', { data: { 'envoy.yaml': Yaml.stringify(this._bootstrap) } });
+      this.configMap = new kplus.ConfigMap(this, 'Config', { metadata: { ...named(childName(this, 'Config')) }, data: { 'envoy.yaml': Yaml.stringify(this._bootstrap) } });
       if (issuer.jwks !== undefined) {
-        this.jwksConfigMap = new kplus.ConfigMap(this, 'Jwks', { data: { 'jwks.json': issuer.jwks.toJson() } });
+        this.jwksConfigMap = new kplus.ConfigMap(this, 'Jwks', { metadata: { ...named(childName(this, 'Jwks')) }, data: { 'jwks.json': issuer.jwks.toJson() } });
       }
-      const tls = kplus.Secret.fromSecretName(this, 'TlsSecret', props.tlsSecretName);
+      const tls = kplus.Secret.fromSecretName(this, 'TlsSecret', tlsTermination.secretName!);
 
       this.deployment = new kplus.Deployment(this, 'Resource', {
+        metadata: named(name),
         replicas,
         securityContext: { ensureNonRoot: true, user: 101, group: 101 },
         automountServiceAccountToken: false,
@@ -419,6 +406,7 @@ export class EnvoyJwtProxy extends Construct {
       );
 
       this.service = this.deployment.exposeViaService({
+        name,
         serviceType: KPLUS_SERVICE_TYPE[serviceType],
         ports: [{ port: servicePort, targetPort: port, name: 'https' }],
       });

@@ -4,13 +4,14 @@
  * Gateway, or an Envoy Gateway SecurityPolicy on the route), TLS and timeout policies, and the
  * backend's isolation.
  */
-import { ApiObject, Duration } from 'cdk8s';
+import { ApiObject, Duration, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import type { GatewayApiFrontDoorProps } from './grpc-ingress';
-import { GatewayImplementation } from './implementation';
 import * as gwapi from '../../imports/gateway.networking.k8s.io';
 import { isolateBackend } from '../_backend-isolation';
-import { byCodeUnits, chartNamespace, checkAnnotations, checkBoolean, checkDnsLabel, checkDuration, claim, claimFrontDoor, fail, heldBy, isDnsLabel, Shown } from '../_validate';
+import { childName, named, nameObjects } from '../_names';
+import { resolveTls, ResolvedTls } from '../_tls';
+import { byCodeUnits, chartNamespace, checkAnnotations, checkBoolean, checkDnsLabel, checkDuration, claim, claimFrontDoor, checkHostname, fail, heldBy, Shown } from '../_validate';
 import { checkJwtIssuer } from '../auth/_jwt-issuer';
 import { checkExternalAuthorizationProvider } from '../istio/_external-authorization-provider';
 import { checkGatewayWideJwtAcknowledged, EXPIRY_HEADER, gatewayAndBackendRules, jwtRule, requireJwt } from '../istio/_jwt';
@@ -28,6 +29,7 @@ export interface RouteKind {
 /** What a front door wrote. */
 export interface FrontDoor {
   readonly gateway?: ApiObject;
+  readonly certificate?: ApiObject;
   readonly gatewayRef: string;
   readonly route: ApiObject;
   readonly redirectRoute?: ApiObject;
@@ -40,6 +42,10 @@ export interface FrontDoor {
   readonly backendNetworkPolicy?: ApiObject;
   readonly backendAuthorizationPolicy?: ApiObject;
   readonly backendRequestAuthentication?: ApiObject;
+  /** Adds a host, checked as `at`. */
+  readonly addHost: (host: string, at: string) => void;
+  /** The hosts so far. */
+  readonly hosts: () => string[];
 }
 
 const EG = 'gateway.envoyproxy.io/v1alpha1';
@@ -63,27 +69,42 @@ const EXPIRY_CEL = `has(request.headers['${EXPIRY_HEADER}']) && request.headers[
 
 export function buildFrontDoor(scope: Construct, ctx: string, props: GatewayApiFrontDoorProps, route: RouteKind): FrontDoor {
   const out: { -readonly [K in keyof FrontDoor]?: FrontDoor[K] } = {};
-  const hosts = props.hosts;
-  if (hosts.length > 16) {
-    fail(ctx, 'hosts', hosts, 'at most 16 host names (a Gateway API route holds 16)');
-  }
-  const impl = props.implementation ?? GatewayImplementation.istio();
+  const gw = props.gateway;
+  const impl = gw._implementation;
   const eg = impl._kind === 'envoy-gateway';
   const namespace = chartNamespace(ctx, scope, 'the routes, the Gateway and its policies live there');
-  for (const prefix of route.pathPrefixes) {
-    claimFrontDoor(scope, ctx, 'hosts', hosts, prefix);
-  }
-  // Gateway API leaves the order between a GRPCRoute and an HTTPRoute of the same host to the
-  // implementation: which one serves a path (and so which authentication applies) would be
-  // up to the controller. One route kind per host.
-  const other = route.kind === 'GRPCRoute' ? 'HTTPRoute' : 'GRPCRoute';
-  hosts.forEach((h, i) => {
+  nameObjects(scope, ctx, 'name', props.name, namespace);
+  const hostList: string[] = [];
+  const addHost = (h: string, at: string) => {
+    checkHostname(ctx, at, h, { wildcard: true });
+    if (hostList.includes(h)) {
+      fail(ctx, at, h, 'each host once (it is listed already)');
+    }
+    if (hostList.length === 16) {
+      fail(ctx, at, h, 'at most 16 host names (a Gateway API route holds 16)');
+    }
+    if (props.jwt !== undefined && !eg && h.startsWith('*.')) {
+      fail(ctx, at, h,
+        'a host name without a wildcard with jwt on Istio: a route cannot refuse a Host header with another port, and Istio\'s DENY rule ' +
+        'matches a wildcard host only without a port or with a port it lists, so such a request would reach the backend without a token');
+    }
+    for (const prefix of route.pathPrefixes) {
+      claimFrontDoor(scope, ctx, at, h, prefix);
+    }
+    // Gateway API leaves the order between a GRPCRoute and an HTTPRoute of the same host to the
+    // implementation: which one serves a path (and so which authentication applies) would be
+    // up to the controller. One route kind per host.
+    const other = route.kind === 'GRPCRoute' ? 'HTTPRoute' : 'GRPCRoute';
     const holder = heldBy(scope, `${other} host ${h}`);
     if (holder !== undefined) {
-      fail(ctx, `hosts[${i}]`, h, `a host without a ${other} (${holder} routes it): give gRPC and REST front doors hosts of their own`);
+      fail(ctx, at, h, `a host without a ${other} (${holder} routes it): give gRPC and REST front doors hosts of their own`);
     }
     claim(scope, `${route.kind} host ${h}`);
-  });
+    hostList.push(h);
+  };
+  if (props.hosts.length > 16) {
+    fail(ctx, 'hosts', props.hosts, 'at most 16 host names (a Gateway API route holds 16)');
+  }
   if (props.backend.namespace !== undefined && props.backend.namespace !== namespace) {
     fail(ctx, 'backend', `${props.backend.namespace}/${props.backend.serviceName}`,
       'a Service in the chart\'s namespace (a route to another namespace needs a ReferenceGrant there)');
@@ -103,13 +124,13 @@ export function buildFrontDoor(scope: Construct, ctx: string, props: GatewayApiF
     fail(ctx, 'externalAuthorization', new ShownProvider(props.externalAuthorization),
       'GatewayImplementation.envoyGateway() for externalAuthorization; on Istio, IstioExternalAuthorization sends the gateway pods\' requests to the authorizer');
   }
-  const wildcard = hosts.find(h => h.startsWith('*.'));
-  if (props.jwt !== undefined && !eg && wildcard !== undefined) {
-    fail(ctx, 'hosts', wildcard,
-      'host names without wildcards with jwt on Istio: a route cannot refuse a Host header with another port, and Istio\'s DENY rule ' +
-      'matches a wildcard host only without a port or with a port it lists, so such a request would reach the backend without a token');
-  }
-  if (props.jwt !== undefined && props.existingGateway !== undefined && !eg) {
+  props.hosts.forEach((h, i) => addHost(h, `hosts[${i}]`));
+  out.addHost = addHost;
+  // Host lists are read at synth, with the hosts `addHost` added.
+  const hosts = () => [...hostList];
+  const hostnames = Lazy.any({ produce: hosts }) as unknown as string[];
+  out.hosts = hosts;
+  if (props.jwt !== undefined && gw._existing !== undefined && !eg) {
     checkGatewayWideJwtAcknowledged(ctx, 'jwt on an existing Gateway', props.acknowledgeGatewayWideJwt, 'the Gateway\'s pods');
   }
   if (eg && props.acknowledgeGatewayWideJwt !== undefined) {
@@ -121,35 +142,29 @@ export function buildFrontDoor(scope: Construct, ctx: string, props: GatewayApiF
   // The Gateway: created, or an existing one's listener.
   let parent: { namespace?: string; name: string; sectionName: string };
   let gateway: { namespace: string; name: string };
-  if (props.existingGateway !== undefined) {
-    const parts = props.existingGateway.split('/');
-    if (parts.length !== 2 || !parts.every(isDnsLabel)) {
-      fail(ctx, 'existingGateway', props.existingGateway, 'a Gateway as "namespace/name"');
-    }
-    for (const prop of ['tls', 'infrastructureAnnotations', 'httpsRedirect'] as const) {
-      if (props[prop] !== undefined) {
-        fail(ctx, prop, props[prop], `no ${prop} with existingGateway: it applies to a Gateway this construct creates`);
-      }
-    }
-    const listener = checkDnsLabel(ctx, 'listenerName', props.listenerName ?? 'https');
-    parent = { namespace: parts[0], name: parts[1], sectionName: listener };
-    gateway = { namespace: parts[0], name: parts[1] };
+  let tls: ResolvedTls | undefined;
+  const create = gw._create;
+  if (create === undefined) {
+    const ex = gw._existing!;
+    const listener = checkDnsLabel(ctx, 'gateway.listenerName', ex.listenerName ?? 'https');
+    // A DNS label: the name is a label value on the Gateway's pods (at most 63 characters).
+    const ref = { namespace: checkDnsLabel(ctx, 'gateway.namespace', ex.namespace), name: checkDnsLabel(ctx, 'gateway.name', ex.name) };
+    parent = { ...ref, sectionName: listener };
+    gateway = ref;
   } else {
-    if (props.tls === undefined) {
-      fail(ctx, 'tls', undefined, 'GatewayApiTls.atLoadBalancer() or GatewayApiTls.fromSecret(secretName) (or existingGateway to attach to a Gateway that exists)');
-    }
-    if (props.listenerName !== undefined) {
-      fail(ctx, 'listenerName', props.listenerName, 'no listenerName without existingGateway (the created Gateway\'s listener is "https")');
-    }
-    const entries = Object.keys(props.infrastructureAnnotations ?? {});
+    const gatewayName = create.name === undefined ? childName(scope, 'Gateway') : checkDnsLabel(ctx, 'gateway.name', create.name);
+    tls = resolveTls(scope, ctx, 'gateway.tls', create.tls, {
+      modes: ['lb', 'proxy'], namespace, dnsNames: hosts, certificateName: childName(scope, 'Certificate'),
+    });
+    const entries = Object.keys(create.infrastructureAnnotations ?? {});
     if (entries.length > 16) {
-      fail(ctx, 'infrastructureAnnotations', new Shown(`{${entries.length} annotations}`), 'at most 16 annotations (the Gateway\'s infrastructure holds 16)');
+      fail(ctx, 'gateway.infrastructureAnnotations', new Shown(`{${entries.length} annotations}`), 'at most 16 annotations (the Gateway\'s infrastructure holds 16)');
     }
-    const annotations = props.infrastructureAnnotations === undefined ? undefined
-      : checkAnnotations(ctx, 'infrastructureAnnotations', props.infrastructureAnnotations);
+    const annotations = create.infrastructureAnnotations === undefined ? undefined
+      : checkAnnotations(ctx, 'gateway.infrastructureAnnotations', create.infrastructureAnnotations);
     const sameNamespace = { namespaces: { from: gwapi.GatewaySpecListenersAllowedRoutesNamespacesFrom.SAME } };
-    const redirect = props.httpsRedirect ?? true;
-    const secret = props.tls.secretName;
+    const redirect = create.httpsRedirect ?? true;
+    const secret = tls.secretName;
     const listeners: gwapi.GatewaySpecListeners[] = [];
     if (redirect) {
       listeners.push({ name: 'http', port: 80, protocol: 'HTTP', allowedRoutes: sameNamespace });
@@ -164,7 +179,7 @@ export function buildFrontDoor(scope: Construct, ctx: string, props: GatewayApiF
         tls: { mode: gwapi.GatewaySpecListenersTlsMode.TERMINATE, certificateRefs: [{ kind: 'Secret', name: secret }] },
       });
     const created = new gwapi.Gateway(scope, 'Gateway', {
-      metadata: {},
+      metadata: { ...named(gatewayName) },
       spec: {
         gatewayClassName: impl.gatewayClassName,
         infrastructure: annotations ? { annotations } : undefined,
@@ -176,10 +191,10 @@ export function buildFrontDoor(scope: Construct, ctx: string, props: GatewayApiF
     gateway = { namespace, name: created.name };
     if (redirect) {
       out.redirectRoute = new gwapi.HttpRoute(scope, 'HttpsRedirect', {
-        metadata: {},
+        metadata: { ...named(childName(scope, 'HttpsRedirect')) },
         spec: {
           parentRefs: [{ name: created.name, sectionName: 'http' }],
-          hostnames: hosts,
+          hostnames,
           rules: [{
             filters: [{
               type: gwapi.HttpRouteSpecRulesFiltersType.REQUEST_REDIRECT,
@@ -197,7 +212,7 @@ export function buildFrontDoor(scope: Construct, ctx: string, props: GatewayApiF
       out.clientTrafficPolicy = new ApiObject(scope, 'ClientTrafficPolicy', {
         apiVersion: EG,
         kind: 'ClientTrafficPolicy',
-        metadata: {},
+        metadata: { ...named(childName(scope, 'ClientTrafficPolicy')) },
         spec: {
           targetRefs: [{ group: GATEWAY_API, kind: 'Gateway', name: created.name, sectionName: 'https' }],
           tls: { minVersion: '1.2', ciphers: [...MODERN_CIPHERS], alpnProtocols: ['h2', 'http/1.1'] },
@@ -206,25 +221,26 @@ export function buildFrontDoor(scope: Construct, ctx: string, props: GatewayApiF
     }
   }
   out.gatewayRef = `${gateway.namespace}/${gateway.name}`;
+  out.certificate = tls?.certificate;
 
   // Istio: the token is checked at the Gateway's pods and again at the backend's sidecar.
   const rule = props.jwt !== undefined && !eg ? jwtRule(ctx, 'jwt', props.jwt) : undefined;
   const twice = rule !== undefined && !direct && props.backend._serviceObject !== undefined ? gatewayAndBackendRules(rule) : undefined;
   // Envoy Gateway forwards the token to the backend (jwt_authn `forward: true`): the route drops it
   // unless the user wants it passed on.
-  const dropToken = eg && props.jwt !== undefined && props.jwt.forwardOriginalToken !== true;
+  const dropToken = eg && props.jwt !== undefined && props.jwt.forwardToken !== true;
   const filters = dropToken
     ? [{ type: 'RequestHeaderModifier', requestHeaderModifier: { remove: ['authorization'] } }]
     : [];
   const routeTimeout = !eg ? timeout : undefined;
   const routeSpec = {
     parentRefs: [parent],
-    hostnames: hosts,
+    hostnames,
     rules: route.rules({ name: props.backend.serviceName, port: props.backend.port }, filters, routeTimeout),
   };
   out.route = route.kind === 'GRPCRoute'
-    ? new gwapi.GrpcRoute(scope, 'Resource', { metadata: {}, spec: routeSpec as gwapi.GrpcRouteSpec })
-    : new gwapi.HttpRoute(scope, 'Resource', { metadata: {}, spec: routeSpec as gwapi.HttpRouteSpec });
+    ? new gwapi.GrpcRoute(scope, 'Resource', { metadata: { ...named(childName(scope, 'Resource')) }, spec: routeSpec as gwapi.GrpcRouteSpec })
+    : new gwapi.HttpRoute(scope, 'Resource', { metadata: { ...named(childName(scope, 'Resource')) }, spec: routeSpec as gwapi.HttpRouteSpec });
   const routeRef = { group: GATEWAY_API, kind: route.kind, name: out.route.name };
 
   if (rule !== undefined) {
@@ -262,7 +278,7 @@ export function buildFrontDoor(scope: Construct, ctx: string, props: GatewayApiF
         out.referenceGrant = new ApiObject(scope, 'ExternalAuthorizationGrant', {
           apiVersion: `${GATEWAY_API}/v1beta1`,
           kind: 'ReferenceGrant',
-          metadata: { namespace: ext.namespace },
+          metadata: { ...named(childName(scope, 'ExternalAuthorizationGrant')), namespace: ext.namespace },
           spec: {
             from: [{ group: 'gateway.envoyproxy.io', kind: 'SecurityPolicy', namespace }],
             to: [{ group: '', kind: 'Service', name: ext.service }],
@@ -270,14 +286,16 @@ export function buildFrontDoor(scope: Construct, ctx: string, props: GatewayApiF
         });
       }
     }
-    out.securityPolicy = new ApiObject(scope, 'SecurityPolicy', { apiVersion: EG, kind: 'SecurityPolicy', metadata: {}, spec });
+    out.securityPolicy = new ApiObject(scope, 'SecurityPolicy', {
+      apiVersion: EG, kind: 'SecurityPolicy', metadata: { ...named(childName(scope, 'SecurityPolicy')) }, spec,
+    });
   }
   if (eg) {
     // Envoy's default route timeout (15 s) would cut long inference calls: none unless asked.
     out.backendTrafficPolicy = new ApiObject(scope, 'BackendTrafficPolicy', {
       apiVersion: EG,
       kind: 'BackendTrafficPolicy',
-      metadata: {},
+      metadata: { ...named(childName(scope, 'BackendTrafficPolicy')) },
       spec: { targetRefs: [routeRef], timeout: { http: { requestTimeout: timeout ?? '0s' } } },
     });
   }

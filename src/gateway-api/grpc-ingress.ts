@@ -1,54 +1,11 @@
 import { ApiObject, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
-import { buildFrontDoor } from './_front-door';
-import { GatewayImplementation } from './implementation';
-import { checkGrpcBackend } from '../backend';
-import { abandon, checkArgs, checkDnsSubdomain, checkHostnames, checkProps, contextOf, fail, made } from '../_validate';
-import { Backend } from '../backend';
+import { buildFrontDoor, FrontDoor } from './_front-door';
+import { GatewayApiGateway } from './gateway';
+import { abandon, checkArgs, checkHostnames, checkProps, contextOf, fail } from '../_validate';
+import { JwtIssuer } from '../auth/jwt-issuer';
+import { checkGrpcBackend, Backend } from '../backend';
 import { ExternalAuthorizationProvider } from '../istio/external-authorization-provider';
-import { IstioJwtOptions } from '../istio/jwt-options';
-
-/**
- * Where TLS ends for a Gateway API gateway.
- */
-export class GatewayApiTls {
-  /**
-   * TLS ends at the load balancer in front of the gateway (see `AwsNlbTls.annotations`, which
-   * `infrastructureAnnotations` can carry): the 443 listener speaks HTTP (and h2c).
-   */
-  public static atLoadBalancer(): GatewayApiTls {
-    return new GatewayApiTls(undefined);
-  }
-
-  /**
-   * TLS ends at the gateway with the certificate in a `kubernetes.io/tls` Secret in the
-   * Gateway's namespace.
-   *
-   * @param secretName the Secret's name
-   */
-  public static fromSecret(secretName: string): GatewayApiTls {
-    const ctx = 'GatewayApiTls.fromSecret';
-    [secretName] = checkArgs(ctx, 'GatewayApiTls', 'fromSecret', [secretName]);
-    return new GatewayApiTls(checkDnsSubdomain(ctx, 'secretName', secretName));
-  }
-
-  /**
-   * The TLS Secret's name.
-   *
-   * @default - none: TLS ends at the load balancer
-   */
-  public readonly secretName?: string;
-
-  private constructor(secretName: string | undefined) {
-    made(this);
-    this.secretName = secretName;
-  }
-
-  /** @internal How the value was made, for error messages. */
-  public _describe(): string {
-    return this.secretName === undefined ? 'GatewayApiTls.atLoadBalancer()' : `GatewayApiTls.fromSecret(${JSON.stringify(this.secretName)})`;
-  }
-}
 
 /**
  * The props the Gateway API front doors share: hosts, backend, the Gateway, its implementation,
@@ -62,50 +19,19 @@ export interface GatewayApiFrontDoorProps {
   readonly backend: Backend;
 
   /**
-   * Where TLS ends. Required when this construct creates the Gateway; not allowed with
-   * `existingGateway`.
-   *
-   * @default - none: only with `existingGateway`
+   * The Gateway: `GatewayApiGateway.create({ tls, ... })` writes one in the chart's namespace;
+   * `GatewayApiGateway.existing({ name, namespace })` attaches to a listener of one that exists.
    */
-  readonly tls?: GatewayApiTls;
+  readonly gateway: GatewayApiGateway;
 
   /**
-   * Attach to an existing Gateway, as `namespace/name`, on its listener `listenerName`. The
-   * Gateway must allow routes from this namespace. A gRPC and a REST front door share one
-   * Gateway when the second names the first's `gatewayRef`.
+   * The route's name, and the base of the other objects' names (`<name>-https-redirect`,
+   * `<name>-security-policy`, `<name>-backend-network-policy`, ...; a created Gateway without a
+   * name of its own is `<name>`).
    *
-   * @default - a Gateway is created in the chart's namespace
+   * @default - names cdk8s generates from the construct path
    */
-  readonly existingGateway?: string;
-
-  /**
-   * The listener the route attaches to on an existing Gateway.
-   *
-   * @default "https"
-   */
-  readonly listenerName?: string;
-
-  /**
-   * The controller that implements the Gateway, which decides how authentication is written.
-   *
-   * @default GatewayImplementation.istio()
-   */
-  readonly implementation?: GatewayImplementation;
-
-  /**
-   * Annotations for the load balancer Service of a created Gateway
-   * (`spec.infrastructure.annotations`), for example `AwsNlbTls.annotations(...)`.
-   *
-   * @default - none
-   */
-  readonly infrastructureAnnotations?: { [key: string]: string };
-
-  /**
-   * An HTTP listener on port 80 whose HTTPRoute redirects to HTTPS (301).
-   *
-   * @default true (for a created Gateway)
-   */
-  readonly httpsRedirect?: boolean;
+  readonly name?: string;
 
   /**
    * Require a valid JWT from this issuer, for one of its audiences and with an expiry, for
@@ -117,11 +43,11 @@ export interface GatewayApiFrontDoorProps {
    *   Istio's DENY rule would not match.
    * - On Envoy Gateway: a SecurityPolicy attached to the route, with an authorization rule
    *   that refuses tokens without an expiry. The route removes the token before the backend
-   *   unless `forwardOriginalToken`.
+   *   unless `jwt.forwardToken`.
    *
    * @default - none: only with `externalAuthorization` or `allowUnauthenticated`
    */
-  readonly jwt?: IstioJwtOptions;
+  readonly jwt?: JwtIssuer;
 
   /**
    * Send every request to the route to an HTTP external authorization service first (Envoy
@@ -136,7 +62,7 @@ export interface GatewayApiFrontDoorProps {
    * Confirms that the JWT rules apply to every route of the existing Gateway: Istio checks every
    * bearer token that reaches the Gateway against the issuers its RequestAuthentications list,
    * so a request with a token of another issuer gets 401, whichever route it is for. Required
-   * with `jwt` and `existingGateway` on Istio (a created Gateway serves only these hosts).
+   * with `jwt` and `GatewayApiGateway.existing` on Istio (a created Gateway serves only these hosts).
    *
    * @default false
    */
@@ -190,9 +116,16 @@ export class GatewayApiGrpcIngress extends Construct {
   /**
    * The Gateway.
    *
-   * @default - none with `existingGateway`
+   * @default - none with `GatewayApiGateway.existing`
    */
   public readonly gateway?: ApiObject;
+
+  /**
+   * The cert-manager Certificate for the created Gateway.
+   *
+   * @default - none unless the certificate is `TlsCertificate.fromCertManager`
+   */
+  public readonly certificate?: ApiObject;
 
   /** The Gateway the route attaches to, as `namespace/name`. */
   public readonly gatewayRef: string;
@@ -273,6 +206,9 @@ export class GatewayApiGrpcIngress extends Construct {
    */
   public readonly backendRequestAuthentication?: ApiObject;
 
+  private readonly ctx!: string;
+  private readonly door!: FrontDoor;
+
   constructor(scope: Construct, id: string, props: GatewayApiGrpcIngressProps) {
     super(scope, id);
     try {
@@ -280,7 +216,7 @@ export class GatewayApiGrpcIngress extends Construct {
       props = checkProps(ctx, CLASS, props);
       const hosts = checkHostnames(ctx, 'hosts', props.hosts, { wildcard: true });
       checkGrpcBackend(ctx, props.backend);
-      if (props.timeout !== undefined && (props.implementation ?? GatewayImplementation.istio())._kind === 'istio') {
+      if (props.timeout !== undefined && props.gateway instanceof GatewayApiGateway && props.gateway._implementation._kind === 'istio') {
         fail(ctx, 'timeout', props.timeout, 'no timeout with Istio: a GRPCRoute has none (and Istio sets none by default)');
       }
       const door = buildFrontDoor(this, ctx, { ...props, hosts }, {
@@ -288,7 +224,10 @@ export class GatewayApiGrpcIngress extends Construct {
         pathPrefixes: ['/'],
         rules: (backendRef, filters) => [{ backendRefs: [backendRef], filters: filters.length > 0 ? filters : undefined }],
       });
+      this.door = door;
+      this.ctx = ctx;
       this.gateway = door.gateway;
+      this.certificate = door.certificate;
       this.gatewayRef = door.gatewayRef;
       this.grpcRoute = door.route;
       this.redirectRoute = door.redirectRoute;
@@ -305,5 +244,20 @@ export class GatewayApiGrpcIngress extends Construct {
       abandon(this);
       throw e;
     }
+  }
+
+  /** The host names, in the order given. */
+  public get hosts(): string[] {
+    return this.door.hosts();
+  }
+
+  /**
+   * Adds a host name to the route (and the redirect and the authentication).
+   *
+   * @param host the host name, such as `ml.example.com`
+   */
+  public addHost(host: string): void {
+    [host] = checkArgs(this.ctx, 'GatewayApiGrpcIngress', 'addHost', [host]);
+    this.door.addHost(host, 'addHost(host)');
   }
 }

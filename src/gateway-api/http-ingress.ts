@@ -1,9 +1,9 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { buildFrontDoor } from './_front-door';
+import { buildFrontDoor, FrontDoor } from './_front-door';
 import { GatewayApiFrontDoorProps } from './grpc-ingress';
+import { abandon, checkArgs, checkHostnames, checkProps, contextOf, fail } from '../_validate';
 import { checkBackend } from '../backend';
-import { abandon, checkHostnames, checkProps, contextOf, fail } from '../_validate';
 
 /**
  * Props of `GatewayApiHttpIngress`.
@@ -25,16 +25,23 @@ const CLASS = 'GatewayApiHttpIngress';
 /**
  * A REST model server (KServe v1/v2 REST, a scoring API) behind a Gateway API gateway, Istio's
  * or Envoy Gateway's: like `GatewayApiGrpcIngress`, with an HTTPRoute for the path prefixes.
- * A gRPC and a REST front door share one Gateway when the second has the first's `gatewayRef`
- * as `existingGateway`.
+ * A gRPC and a REST front door share one Gateway when the second attaches to the first's with
+ * `GatewayApiGateway.existing`.
  */
 export class GatewayApiHttpIngress extends Construct {
   /**
    * The Gateway.
    *
-   * @default - none with `existingGateway`
+   * @default - none with `GatewayApiGateway.existing`
    */
   public readonly gateway?: ApiObject;
+
+  /**
+   * The cert-manager Certificate for the created Gateway.
+   *
+   * @default - none unless the certificate is `TlsCertificate.fromCertManager`
+   */
+  public readonly certificate?: ApiObject;
 
   /** The Gateway the route attaches to, as `namespace/name`. */
   public readonly gatewayRef: string;
@@ -112,6 +119,9 @@ export class GatewayApiHttpIngress extends Construct {
    */
   public readonly backendRequestAuthentication?: ApiObject;
 
+  private readonly ctx!: string;
+  private readonly door!: FrontDoor;
+
   constructor(scope: Construct, id: string, props: GatewayApiHttpIngressProps) {
     super(scope, id);
     try {
@@ -130,7 +140,10 @@ export class GatewayApiHttpIngress extends Construct {
           timeouts: timeout === undefined ? undefined : { request: timeout },
         }],
       });
+      this.door = door;
+      this.ctx = ctx;
       this.gateway = door.gateway;
+      this.certificate = door.certificate;
       this.gatewayRef = door.gatewayRef;
       this.httpRoute = door.route;
       this.redirectRoute = door.redirectRoute;
@@ -147,6 +160,21 @@ export class GatewayApiHttpIngress extends Construct {
       abandon(this);
       throw e;
     }
+  }
+
+  /** The host names, in the order given. */
+  public get hosts(): string[] {
+    return this.door.hosts();
+  }
+
+  /**
+   * Adds a host name to the route (and the redirect and the authentication).
+   *
+   * @param host the host name, such as `ml.example.com`
+   */
+  public addHost(host: string): void {
+    [host] = checkArgs(this.ctx, 'GatewayApiHttpIngress', 'addHost', [host]);
+    this.door.addHost(host, 'addHost(host)');
   }
 }
 

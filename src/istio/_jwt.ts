@@ -1,9 +1,10 @@
-import { ApiObject } from 'cdk8s';
+import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
-import { IstioJwtOptions } from './jwt-options';
 import * as security from '../../imports/security.istio.io';
+import { childName, named } from '../_names';
 import { byCodeUnits, checkBoolean, fail } from '../_validate';
 import { checkJwtIssuer } from '../auth/_jwt-issuer';
+import { JwtIssuer } from '../auth/jwt-issuer';
 
 /**
  * The header the RequestAuthentication copies a verified token's `exp` claim to. Istio sets no
@@ -36,17 +37,17 @@ export function checkGatewayWideJwtAcknowledged(ctx: string, prop: string, ackno
 }
 
 /** Checks JWT options; returns the jwtRules entry of a RequestAuthentication. */
-export function jwtRule(ctx: string, prop: string, jwt: IstioJwtOptions): IstioJwtRule {
+export function jwtRule(ctx: string, prop: string, jwt: JwtIssuer): IstioJwtRule {
   const checked = checkJwtIssuer(ctx, prop, jwt);
   return {
     issuer: checked.issuer,
     audiences: checked.audiences,
     rule: {
       issuer: checked.issuer,
-      jwksUri: jwt.jwksUri,
+      jwksUri: checked.jwksUri?.toString(),
       jwks: checked.jwks?.toJson(),
       audiences: checked.audiences,
-      forwardOriginalToken: jwt.forwardOriginalToken ?? false,
+      forwardOriginalToken: checked.forwardToken,
       outputClaimToHeaders: [{ header: EXPIRY_HEADER, claim: 'exp' }],
     },
   };
@@ -113,8 +114,8 @@ export function requireJwt(scope: Construct, opts: {
   namespace: string;
   attach: PolicyAttachment;
   jwt: IstioJwtRule;
-  /** Host names the DENY rules cover (expanded with `hostsWithPorts`); none: every host. */
-  hosts?: string[];
+  /** Host names the DENY rules cover (expanded with `hostsWithPorts`), read at synth; none: every host. */
+  hosts?: () => string[];
   /** Path patterns the DENY rules cover; none: every path. */
   paths?: string[];
 }): { requestAuthentication: ApiObject; denyPolicy: ApiObject } {
@@ -122,10 +123,16 @@ export function requireJwt(scope: Construct, opts: {
   // `jwks_uri` on output, even when set through a JSON patch.
   const requestAuthentication = new ApiObject(scope, 'RequestAuthentication', {
     ...security.RequestAuthentication.GVK,
-    metadata: { namespace: opts.namespace },
+    metadata: { ...named(childName(scope, 'RequestAuthentication')), namespace: opts.namespace },
     spec: { ...attachment(opts.attach), jwtRules: [opts.jwt.rule] },
   });
-  const to = [{ operation: { hosts: opts.hosts ? hostsWithPorts(opts.hosts) : undefined, paths: opts.paths ? [...opts.paths] : undefined } }];
+  const hosts = opts.hosts;
+  const to = [{
+    operation: {
+      hosts: hosts ? Lazy.any({ produce: () => hostsWithPorts(hosts()) }) : undefined,
+      paths: opts.paths ? [...opts.paths] : undefined,
+    },
+  }];
   // requestPrincipals are `<iss>/<sub>`, split at the last "/": `<issuer>/*` is any subject of this issuer.
   const rules: any[] = [{ from: [{ source: { notRequestPrincipals: [`${opts.jwt.issuer}/*`] } }], to }];
   if (opts.jwt.audiences !== undefined) {
@@ -137,7 +144,7 @@ export function requireJwt(scope: Construct, opts: {
   rules.push({ to, when: [{ key: `request.headers[${EXPIRY_HEADER}]`, values: ['0*'] }] });
   const denyPolicy = new ApiObject(scope, 'RequireJwt', {
     ...security.AuthorizationPolicy.GVK,
-    metadata: { namespace: opts.namespace },
+    metadata: { ...named(childName(scope, 'RequireJwt')), namespace: opts.namespace },
     spec: { ...attachment(opts.attach), action: 'DENY', rules },
   });
   return { requestAuthentication, denyPolicy };

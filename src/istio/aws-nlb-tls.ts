@@ -81,7 +81,7 @@ const PREFIX = 'service.beta.kubernetes.io/aws-load-balancer';
  * Annotations for the Istio ingress gateway's Service that make the AWS Load Balancer
  * Controller create a Network Load Balancer which terminates TLS with ACM certificates and
  * negotiates HTTP/2 for gRPC. Put them in the gateway's Helm values (`service.annotations`);
- * pair them with `IstioTls.atLoadBalancer()`.
+ * pair them with `TlsTermination.atLoadBalancer()`.
  *
  * Needs the AWS Load Balancer Controller: the legacy in-tree provider has no ALPN support.
  * Changing `aws-load-balancer-type` on a live Service leaks the old load balancer.

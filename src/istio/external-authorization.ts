@@ -1,13 +1,15 @@
 import { ApiObject, Yaml } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as security from '../../imports/security.istio.io';
-import { abandon, checkDnsLabel, checkHostnames, checkProps, claim, contextOf, fail, protoDuration } from '../_validate';
+import { abandon, checkHostnames, checkProps, claim, contextOf, fail, protoDuration } from '../_validate';
 import { checkExternalAuthorizationProvider } from './_external-authorization-provider';
+import { childName, named, nameObjects } from '../_names';
+import { checkProxyPods, ISTIO_INGRESS_PODS } from '../_proxy-pods';
 import { addValuesFile, valuesFileName } from '../_values-files';
-import { checkSelector } from './_gateway';
+import { ProxyPods } from '../proxy-pods';
 import { authorityRegex, checkGatewayWideJwtAcknowledged, hostsWithPorts, jwtRule, requireJwt } from './_jwt';
 import { ExternalAuthorizationProtocol, ExternalAuthorizationProvider } from './external-authorization-provider';
-import { IstioJwtOptions } from './jwt-options';
+import { JwtIssuer } from '../auth/jwt-issuer';
 
 /**
  * Requests that skip the external authorization service, for example inference calls from
@@ -36,7 +38,7 @@ export interface ExternalAuthorizationExemption {
    *
    * @default - none: only with `allowAnonymous`
    */
-  readonly jwt?: IstioJwtOptions;
+  readonly jwt?: JwtIssuer;
 
   /**
    * Let exempted requests through without any credential.
@@ -63,18 +65,20 @@ export interface IstioExternalAuthorizationProps {
   readonly provider: ExternalAuthorizationProvider;
 
   /**
-   * Labels of the ingress gateway pods.
+   * The ingress gateway pods; the policies go in their namespace and select them.
    *
-   * @default { istio: "ingressgateway" } (Kubeflow's gateway)
+   * @default { namespace: "istio-system", selector: { istio: "ingressgateway" } } (Kubeflow's gateway)
    */
-  readonly gatewaySelector?: { [key: string]: string };
+  readonly gatewayPods?: ProxyPods;
 
   /**
-   * Namespace of the ingress gateway pods; the policies go there.
+   * The CUSTOM AuthorizationPolicy's name, and the base of the other objects' names
+   * (`<name>-request-authentication`, `<name>-require-jwt`, `<name>-deny-forged-identity`,
+   * `<name>-path-normalization`).
    *
-   * @default "istio-system"
+   * @default - names cdk8s generates from the construct path
    */
-  readonly gatewayNamespace?: string;
+  readonly name?: string;
 
   /**
    * Requests that skip the external check.
@@ -160,13 +164,15 @@ export class IstioExternalAuthorization extends Construct {
       const ctx = contextOf(this, CLASS);
       props = checkProps(ctx, CLASS, props);
       const provider = providerEntry(ctx, props.provider);
-      const selector = checkSelector(ctx, props.gatewaySelector ?? { istio: 'ingressgateway' });
-      const namespace = checkDnsLabel(ctx, 'gatewayNamespace', props.gatewayNamespace ?? 'istio-system');
+      const checkedPods = checkProxyPods(ctx, 'gatewayPods', props.gatewayPods ?? ISTIO_INGRESS_PODS);
+      const selector = checkedPods.selector;
+      const namespace = checkedPods.namespace;
+      nameObjects(this, ctx, 'name', props.name, namespace);
       // Istio applies one CUSTOM provider per workload: a second one on the same pods conflicts.
       const pods = `${namespace}/${Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',')}`;
       const holder = claim(this, `CUSTOM authorization ${pods}`);
       if (holder !== undefined) {
-        fail(ctx, 'gatewaySelector', selector, `gateway pods other than ${pods}: ${holder} sends them to an external authorizer already (Istio applies one CUSTOM provider per workload)`);
+        fail(ctx, 'gatewayPods', checkedPods, `gateway pods other than ${pods}: ${holder} sends them to an external authorizer already (Istio applies one CUSTOM provider per workload)`);
       }
       const ex = props.exempt;
 
@@ -203,7 +209,7 @@ export class IstioExternalAuthorization extends Construct {
       }
 
       this.policy = new security.AuthorizationPolicy(this, 'Resource', {
-        metadata: { namespace },
+        metadata: { ...named(childName(this, 'Resource')), namespace },
         spec: {
           selector: { matchLabels: selector },
           action: security.AuthorizationPolicySpecAction.CUSTOM,
@@ -213,14 +219,14 @@ export class IstioExternalAuthorization extends Construct {
       });
 
       if (rule !== undefined) {
-        const jwt = requireJwt(this, { namespace, attach: { selector }, jwt: rule, hosts, paths });
+        const jwt = requireJwt(this, { namespace, attach: { selector }, jwt: rule, hosts: hosts && (() => hosts!), paths });
         this.requestAuthentication = jwt.requestAuthentication;
         this.jwtDenyPolicy = jwt.denyPolicy;
       }
       const identityHeaders = provider.envoyExtAuthzHttp?.headersToUpstreamOnAllow as string[] | undefined;
       if (ex !== undefined && identityHeaders !== undefined) {
         this.forgedHeaderDenyPolicy = new security.AuthorizationPolicy(this, 'DenyForgedIdentity', {
-          metadata: { namespace },
+          metadata: { ...named(childName(this, 'DenyForgedIdentity')), namespace },
           spec: {
             selector: { matchLabels: selector },
             action: security.AuthorizationPolicySpecAction.DENY,
@@ -237,7 +243,7 @@ export class IstioExternalAuthorization extends Construct {
         this.pathNormalization = new ApiObject(this, 'PathNormalization', {
           apiVersion: 'networking.istio.io/v1alpha3',
           kind: 'EnvoyFilter',
-          metadata: { namespace },
+          metadata: { ...named(childName(this, 'PathNormalization')), namespace },
           spec: {
             workloadSelector: { labels: selector },
             configPatches: [{

@@ -1,16 +1,17 @@
-import { ApiObject, Duration, Yaml } from 'cdk8s';
+import { ApiObject, Duration, Lazy, Yaml } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as extensions from '../../imports/extensions.istio.io';
 import * as networking from '../../imports/networking.istio.io';
-import { checkGrpcBackend } from '../backend';
 import { isolateBackend } from '../_backend-isolation';
-import { byCodeUnits, checkBoolean, checkDnsLabel, checkDuration, checkHostnames, checkInteger, contextOf, fail, isDnsLabel, protoDuration, REDACTED, Shown, abandon, chartNamespace, checkAnnotations, checkProps, checkUsername, claimFrontDoor } from '../_validate';
-import { Backend } from '../backend';
-import { checkSelector } from './_gateway';
+import { IstioGateway } from './gateway';
+import { childName, named, nameObjects } from '../_names';
+import { checkProxyPods, ISTIO_INGRESS_PODS } from '../_proxy-pods';
+import { resolveTls, ResolvedTls } from '../_tls';
+import { byCodeUnits, checkBoolean, checkDnsLabel, checkArgs, checkDnsSubdomain, checkDuration, checkHostname, checkHostnames, checkInteger, contextOf, fail, protoDuration, REDACTED, abandon, chartNamespace, checkAnnotations, checkProps, checkUsername, claimFrontDoor } from '../_validate';
 import { authorityRegex, checkGatewayWideJwtAcknowledged, EXPIRY_HEADER, gatewayAndBackendRules, jwtRule, requireJwt } from './_jwt';
-import { IstioJwtOptions } from './jwt-options';
 import { addValuesFile, valuesFileName } from '../_values-files';
-import { IstioTls } from './tls';
+import { JwtIssuer } from '../auth/jwt-issuer';
+import { Backend, checkGrpcBackend } from '../backend';
 import { RULES } from '../lint/_rules';
 import { suppressLint } from '../lint/_suppress';
 
@@ -33,7 +34,7 @@ export interface IstioBasicAuthCredential {
  *
  * The password is checked at the gateway only: another namespace's Gateway or VirtualService on
  * the same gateway pods could route its own host to the backend without it. Give basic auth
- * gateway pods of its own (`gatewaySelector`) with istiod's `PILOT_SCOPE_GATEWAY_TO_NAMESPACE`,
+ * gateway pods of its own (`IstioGateway` `pods`) with istiod's `PILOT_SCOPE_GATEWAY_TO_NAMESPACE`,
  * or prefer JWT, which the backend's sidecar checks again.
  */
 export interface IstioBasicAuthOptions {
@@ -120,53 +121,19 @@ export interface IstioGrpcIngressProps {
   readonly backend: Backend;
 
   /**
-   * Where TLS ends. Required when this construct creates the Gateway; not allowed with
-   * `existingGateway` (the existing Gateway decides).
-   *
-   * @default - none: only with `existingGateway`
+   * The Istio Gateway: `IstioGateway.create({ tls, ... })` writes one for the hosts;
+   * `IstioGateway.existing({ name, namespace, pods })` binds to a shared one.
    */
-  readonly tls?: IstioTls;
+  readonly gateway: IstioGateway;
 
   /**
-   * Attach to a Gateway that already exists, as `namespace/name` (for example a shared
-   * wildcard Gateway) instead of creating one.
+   * The VirtualService's name, and the base of the other objects' names (`<name>-basic-auth`,
+   * `<name>-request-authentication`, `<name>-require-jwt`, `<name>-backend-network-policy`, ...;
+   * a created Gateway without a name of its own is `<name>`).
    *
-   * @default - a Gateway is created
+   * @default - names cdk8s generates from the construct path
    */
-  readonly existingGateway?: string;
-
-  /**
-   * Labels of the ingress gateway pods: the Gateway's selector and the selector of the
-   * authentication policies.
-   *
-   * @default { istio: "ingressgateway" }
-   */
-  readonly gatewaySelector?: { [key: string]: string };
-
-  /**
-   * Namespace of the ingress gateway pods. The Gateway, the Wasm plugin and the JWT policies
-   * go there (policies apply to workloads of their own namespace); TLS Secrets must be there.
-   *
-   * @default "istio-system"
-   */
-  readonly gatewayNamespace?: string;
-
-  /**
-   * Answer plain HTTP on port 80 with a redirect to HTTPS.
-   *
-   * @default true
-   */
-  readonly httpsRedirect?: boolean;
-
-  /**
-   * Annotations for the ingress gateway's load balancer Service, for example
-   * `AwsNlbTls.annotations(...)` with `IstioTls.atLoadBalancer()`. Istio's gateway Helm chart
-   * owns that Service: `App.synth()` writes them as the chart's values (`service.annotations`)
-   * to `<outdir>/values/<path>.istio-gateway-values.yaml`.
-   *
-   * @default - none
-   */
-  readonly loadBalancerAnnotations?: { [key: string]: string };
+  readonly name?: string;
 
   /**
    * Timeout of a whole request (gRPC streams included).
@@ -194,7 +161,7 @@ export interface IstioGrpcIngressProps {
    *
    * @default - none
    */
-  readonly jwt?: IstioJwtOptions;
+  readonly jwt?: JwtIssuer;
 
   /**
    * Confirms that the JWT rules apply to the whole gateway: Istio checks every bearer token that
@@ -239,7 +206,7 @@ const RETRY_ON = new Set([
  * A gRPC model server behind the Istio ingress gateway, with TLS at the load balancer or at
  * the gateway, and optional basic authentication (Wasm plugin) or JWT.
  *
- * Writes a Gateway (networking.istio.io/v1; unless `existingGateway`) with an HTTP server on
+ * Writes a Gateway (networking.istio.io/v1; with `IstioGateway.create`) with an HTTP server on
  * port 80 that redirects to HTTPS and a 443 server that fits where TLS ends; a VirtualService
  * to the backend; a WasmPlugin for basic auth; or a RequestAuthentication with a DENY
  * AuthorizationPolicy for requests without a valid token.
@@ -248,7 +215,7 @@ export class IstioGrpcIngress extends Construct {
   /**
    * The Gateway.
    *
-   * @default - none with `existingGateway`
+   * @default - none with `IstioGateway.existing`
    */
   public readonly gateway?: ApiObject;
 
@@ -276,6 +243,13 @@ export class IstioGrpcIngress extends Construct {
    */
   public readonly jwtDenyPolicy?: ApiObject;
 
+  /**
+   * The cert-manager Certificate for the created Gateway.
+   *
+   * @default - none unless the certificate is `TlsCertificate.fromCertManager`
+   */
+  public readonly certificate?: ApiObject;
+
   /** The Gateway the VirtualService is bound to, as `namespace/name`. */
   public readonly gatewayRef: string;
 
@@ -302,17 +276,25 @@ export class IstioGrpcIngress extends Construct {
    */
   public readonly backendRequestAuthentication?: ApiObject;
 
+  private readonly ctx: string;
+  private readonly hostList: string[] = [];
+  private readonly hostRules: { readonly basicAuth: boolean; readonly pathPrefix: string };
+
   constructor(scope: Construct, id: string, props: IstioGrpcIngressProps) {
     super(scope, id);
     try {
-      const ctx = contextOf(this, CLASS);
+      const ctx = this.ctx = contextOf(this, CLASS);
       props = checkProps(ctx, CLASS, props);
-      const hosts = checkHostnames(ctx, 'hosts', props.hosts, { wildcard: true });
+      const given = checkHostnames(ctx, 'hosts', props.hosts, { wildcard: true });
       checkGrpcBackend(ctx, props.backend);
-      const selector = checkSelector(ctx, props.gatewaySelector ?? { istio: 'ingressgateway' });
-      const gatewayNamespace = checkDnsLabel(ctx, 'gatewayNamespace', props.gatewayNamespace ?? 'istio-system');
       const namespace = chartNamespace(ctx, this,
         'the VirtualService names the backend by its cluster DNS name, and a Gateway admits VirtualServices for its hosts from that namespace only');
+      nameObjects(this, ctx, 'name', props.name, namespace);
+      const gw = props.gateway;
+      const create = gw._create;
+      const pods = checkProxyPods(ctx, create ? 'gateway.pods' : 'gateway.pods', create ? create.pods ?? ISTIO_INGRESS_PODS : gw._existing!.pods);
+      const selector = pods.selector;
+      const gatewayNamespace = pods.namespace;
       const open = checkBoolean(ctx, 'allowUnauthenticated', props.allowUnauthenticated ?? false);
       const direct = checkBoolean(ctx, 'allowDirectBackendAccess', props.allowDirectBackendAccess ?? false);
       const authenticated = props.basicAuth !== undefined || props.jwt !== undefined;
@@ -324,80 +306,70 @@ export class IstioGrpcIngress extends Construct {
         fail(ctx, 'allowUnauthenticated', true, `false (or unset) with ${props.jwt !== undefined ? 'jwt' : 'basicAuth'}`);
       }
 
-      if (props.existingGateway !== undefined) {
-        const ref = props.existingGateway;
-        const parts = typeof ref === 'string' ? ref.split('/') : [];
-        if (parts.length !== 2 || !parts.every(isDnsLabel)) {
-          fail(ctx, 'existingGateway', ref, 'a Gateway as "namespace/name", such as "istio-system/tfy-wildcard"');
-        }
-        for (const prop of ['tls', 'httpsRedirect'] as const) {
-          if (props[prop] !== undefined) {
-            fail(ctx, prop, prop === 'tls' && props.tls instanceof IstioTls ? new Shown(props.tls._describe()) : props[prop],
-              `no ${prop} with existingGateway: the existing Gateway's servers decide`);
-          }
-        }
-        // The authentication policies select gateway pods, not the Gateway: they must be the pods
-        // that serve the existing Gateway, which this construct cannot see.
-        if (authenticated) {
-          for (const prop of ['gatewaySelector', 'gatewayNamespace'] as const) {
-            if (props[prop] === undefined) {
-              fail(ctx, prop, undefined,
-                `the ${prop === 'gatewaySelector' ? 'labels' : 'namespace'} of the pods that serve ${ref} (its spec.selector): ` +
-                'the authentication policies apply to those pods, and with the default ones they would protect a different gateway');
-            }
-          }
-        }
+      let existingRef: string | undefined;
+      let httpsRedirect = true;
+      if (create === undefined) {
+        const ex = gw._existing!;
+        existingRef = `${checkDnsLabel(ctx, 'gateway.namespace', ex.namespace)}/${checkDnsSubdomain(ctx, 'gateway.name', ex.name)}`;
       } else {
-        if (!(props.tls instanceof IstioTls)) {
-          fail(ctx, 'tls', props.tls,
-            'IstioTls.atLoadBalancer(), IstioTls.simple(credentialName) or IstioTls.mutual(credentialName) (or existingGateway to bind to a Gateway that exists)');
+        httpsRedirect = create.httpsRedirect ?? true;
+        if (create.name !== undefined) {
+          checkDnsSubdomain(ctx, 'gateway.name', create.name);
         }
-      }
-      const httpsRedirect = props.httpsRedirect === undefined ? true : checkBoolean(ctx, 'httpsRedirect', props.httpsRedirect);
-      if (props.loadBalancerAnnotations !== undefined) {
-        const annotations = checkAnnotations(ctx, 'loadBalancerAnnotations', props.loadBalancerAnnotations);
-        addValuesFile(this, valuesFileName(this, 'istio-gateway-values.yaml'), () =>
-          `# Helm values of the Istio gateway chart (istio/gateway) that serves ${this.node.path}.\n${Yaml.stringify({ service: { annotations } })}`);
+        if (create.loadBalancerAnnotations !== undefined) {
+          const annotations = checkAnnotations(ctx, 'gateway.loadBalancerAnnotations', create.loadBalancerAnnotations);
+          addValuesFile(this, valuesFileName(this, 'istio-gateway-values.yaml'), () =>
+            `# Helm values of the Istio gateway chart (istio/gateway) that serves ${this.node.path}.\n${Yaml.stringify({ service: { annotations } })}`);
+        }
       }
       const route = routeSpec(ctx, props);
       if (props.basicAuth !== undefined && props.jwt !== undefined) {
         fail(ctx, 'jwt', props.jwt.issuer, 'either basicAuth or jwt, not both');
       }
-      const basicAuth = props.basicAuth !== undefined ? basicAuthPlugin(ctx, props.basicAuth, hosts) : undefined;
-      claimFrontDoor(this, ctx, 'hosts', hosts, basicAuth?.pathPrefix ?? '/');
+      const basicAuth = props.basicAuth !== undefined ? basicAuthPlugin(ctx, props.basicAuth, () => this.hosts) : undefined;
+      this.hostRules = { basicAuth: basicAuth !== undefined, pathPrefix: basicAuth?.pathPrefix ?? '/' };
+      given.forEach((h, i) => this.addHostAt(h, `hosts[${i}]`));
+      // Host lists are read at synth, with the hosts `addHost` added.
+      const hosts = () => this.hosts;
+      const lazy = <T>(produce: () => T): T => Lazy.any({ produce }) as unknown as T;
       const rule = props.jwt !== undefined ? jwtRule(ctx, 'jwt', props.jwt) : undefined;
       if (rule !== undefined) {
-        // gatewaySelector can name pods that serve only these hosts
+        // the gateway's pods can be pods that serve only these hosts
         checkGatewayWideJwtAcknowledged(ctx, 'jwt', props.acknowledgeGatewayWideJwt, 'the gateway pods');
       }
 
-      if (props.existingGateway === undefined) {
+      if (create !== undefined) {
+        const tls = resolveTls(this, ctx, 'gateway.tls', create.tls, {
+          modes: ['lb', 'proxy', 'mutual'],
+          namespace: gatewayNamespace,
+          dnsNames: hosts,
+          certificateName: childName(this, 'Certificate'),
+        });
+        this.certificate = tls.certificate;
         this.gateway = new networking.Gateway(this, 'Gateway', {
-          metadata: { namespace: gatewayNamespace },
-          spec: { selector, servers: gatewayServers(hosts.map(h => `${namespace}/${h}`), props.tls!, httpsRedirect) },
+          metadata: { ...named(create.name ?? childName(this, 'Gateway')), namespace: gatewayNamespace },
+          spec: { selector, servers: gatewayServers(lazy(() => hosts().map(h => `${namespace}/${h}`)), tls, httpsRedirect) },
         });
         this.gatewayRef = `${gatewayNamespace}/${this.gateway.name}`;
       } else {
-        this.gatewayRef = props.existingGateway;
+        this.gatewayRef = existingRef!;
       }
 
       // The route matches only requests the authentication covers: the basic_auth plugin compares
       // hosts exactly (case and all) and only the methods it lists, and passes every other request
       // unchecked; a wildcard host's DENY rule covers port 443 only. What the route does not match,
       // the gateway answers with 404.
-      const match: networking.VirtualServiceSpecHttpMatch = { uri: { prefix: basicAuth?.pathPrefix ?? '/' } };
-      if (basicAuth !== undefined) {
-        Object.assign(match, {
-          authority: { regex: authorityRegex(hosts, true) },
-          method: { regex: `(${basicAuth.methods.join('|')})` },
-        });
-      } else if (rule !== undefined && hosts.some(h => h.startsWith('*.'))) {
-        Object.assign(match, { authority: { regex: authorityRegex(hosts, false) } });
-      }
+      const match = lazy((): networking.VirtualServiceSpecHttpMatch => {
+        const m: networking.VirtualServiceSpecHttpMatch = { uri: { prefix: basicAuth?.pathPrefix ?? '/' } };
+        if (basicAuth !== undefined) {
+          return { ...m, authority: { regex: authorityRegex(hosts(), true) }, method: { regex: `(${basicAuth.methods.join('|')})` } };
+        }
+        return rule !== undefined && hosts().some(h => h.startsWith('*.')) ? { ...m, authority: { regex: authorityRegex(hosts(), false) } } : m;
+      });
       this.virtualService = new networking.VirtualService(this, 'Resource', {
-        metadata: {},
+        metadata: { ...named(childName(this, 'Resource')) },
         spec: {
-          hosts,
+          hosts: lazy(hosts),
           gateways: [this.gatewayRef],
           http: [{
             match: [match],
@@ -412,7 +384,7 @@ export class IstioGrpcIngress extends Construct {
       if (basicAuth !== undefined) {
         const auth = props.basicAuth!;
         this.basicAuthPlugin = new extensions.WasmPlugin(this, 'BasicAuth', {
-          metadata: { namespace: gatewayNamespace },
+          metadata: { ...named(childName(this, 'BasicAuth')), namespace: gatewayNamespace },
           spec: {
             selector: { matchLabels: selector },
             url: auth.pluginUrl ?? DEFAULT_PLUGIN,
@@ -449,22 +421,50 @@ export class IstioGrpcIngress extends Construct {
       throw e;
     }
   }
+
+  /** The host names, in the order given. */
+  public get hosts(): string[] {
+    return [...this.hostList];
+  }
+
+  /**
+   * Adds a host name to the Gateway, the route and the authentication.
+   *
+   * @param host the host name (`ml.example.com`, or with `jwt` a wildcard such as `*.example.com`)
+   */
+  public addHost(host: string): void {
+    [host] = checkArgs(this.ctx, CLASS, 'addHost', [host]);
+    this.addHostAt(host, 'addHost(host)');
+  }
+
+  private addHostAt(host: string, prop: string): void {
+    checkHostname(this.ctx, prop, host, { wildcard: true });
+    if (this.hostRules.basicAuth && host.startsWith('*.')) {
+      fail(this.ctx, prop, host,
+        'a host name without a wildcard with basicAuth: the plugin matches a wildcard host only as a suffix, so "host:port" would skip authentication');
+    }
+    if (this.hostList.includes(host)) {
+      fail(this.ctx, prop, host, 'each host once (it is listed already)');
+    }
+    claimFrontDoor(this, this.ctx, prop, host, this.hostRules.pathPrefix);
+    this.hostList.push(host);
+  }
 }
 
-function gatewayServers(hosts: string[], tls: IstioTls, httpsRedirect: boolean): networking.GatewaySpecServers[] {
+function gatewayServers(hosts: string[], tls: ResolvedTls, httpsRedirect: boolean): networking.GatewaySpecServers[] {
   const servers: networking.GatewaySpecServers[] = [];
   if (httpsRedirect) {
     servers.push({ hosts, port: { number: 80, name: 'http', protocol: 'HTTP' }, tls: { httpsRedirect: true } });
   }
-  if (tls._mode === 'lb') {
+  if (tls.mode === 'lb') {
     servers.push({ hosts, port: { number: 443, name: 'https', protocol: 'HTTP' } });
   } else {
     servers.push({
       hosts,
       port: { number: 443, name: 'https', protocol: 'HTTPS' },
       tls: {
-        mode: tls._mode === 'SIMPLE' ? networking.GatewaySpecServersTlsMode.SIMPLE : networking.GatewaySpecServersTlsMode.MUTUAL,
-        credentialName: tls.credentialName,
+        mode: tls.mode === 'proxy' ? networking.GatewaySpecServersTlsMode.SIMPLE : networking.GatewaySpecServersTlsMode.MUTUAL,
+        credentialName: tls.secretName,
         minProtocolVersion: networking.GatewaySpecServersTlsMinProtocolVersion.TLSV1_UNDERSCORE_2,
       },
     });
@@ -499,7 +499,7 @@ function routeSpec(ctx: string, props: IstioGrpcIngressProps): { timeout?: strin
 }
 
 /** The basic_auth plugin's configuration, and the methods and path prefix the route must match. */
-function basicAuthPlugin(ctx: string, auth: IstioBasicAuthOptions, hosts: string[]): { config: any; methods: string[]; pathPrefix: string } {
+function basicAuthPlugin(ctx: string, auth: IstioBasicAuthOptions, hosts: () => string[]): { config: any; methods: string[]; pathPrefix: string } {
   if (auth === null || typeof auth !== 'object') {
     fail(ctx, 'basicAuth', auth, 'basic auth options with credentials');
   }
@@ -549,11 +549,6 @@ function basicAuthPlugin(ctx: string, auth: IstioBasicAuthOptions, hosts: string
   if (realm !== undefined && (typeof realm !== 'string' || !/^[A-Za-z0-9._~-]+$/.test(realm))) {
     fail(ctx, 'basicAuth.realm', realm, 'a realm of letters, digits, ".", "_", "~" or "-" (the plugin writes it unquoted in WWW-Authenticate)');
   }
-  const wildcard = hosts.find(h => h.startsWith('*.'));
-  if (wildcard !== undefined) {
-    fail(ctx, 'hosts', wildcard,
-      'host names without wildcards with basicAuth: the plugin matches a wildcard host only as a suffix, so "host:port" would skip authentication');
-  }
   const sortedMethods = [...new Set(methods)].sort(byCodeUnits);
   return {
     methods: sortedMethods,
@@ -565,7 +560,7 @@ function basicAuthPlugin(ctx: string, auth: IstioBasicAuthOptions, hosts: string
         request_methods: sortedMethods,
         credentials: encoded,
         // The plugin drops the port of the Host header and compares the rest exactly.
-        hosts: [...hosts],
+        hosts: Lazy.any({ produce: hosts }),
       }],
     },
   };

@@ -2,10 +2,11 @@ import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as networking from '../../imports/networking.istio.io';
 import * as security from '../../imports/security.istio.io';
+import { checkProxyPods, ISTIO_INGRESS_PODS } from '../_proxy-pods';
 import { abandon, checkDnsLabel, checkProps, claimName, contextOf } from '../_validate';
-import { checkSelector } from './_gateway';
 import { RULES } from '../lint/_rules';
 import { suppressLint } from '../lint/_suppress';
+import { ProxyPods } from '../proxy-pods';
 
 /**
  * Props of `MeshWideStrictMtls`.
@@ -28,11 +29,13 @@ export interface MeshWideStrictMtlsProps {
   readonly knativeLocalGateway?: boolean;
 
   /**
-   * Labels of the gateway pods behind knative-local-gateway.
+   * The gateway pods behind knative-local-gateway. The Gateway lives in `knative-serving` and
+   * selects them by their labels (Istio matches a Gateway's selector in every namespace unless
+   * istiod's `PILOT_SCOPE_GATEWAY_TO_NAMESPACE` is set).
    *
-   * @default { istio: "ingressgateway" }
+   * @default { namespace: "istio-system", selector: { istio: "ingressgateway" } }
    */
-  readonly gatewaySelector?: { [key: string]: string };
+  readonly gatewayPods?: ProxyPods;
 }
 
 /**
@@ -60,7 +63,7 @@ export class MeshWideStrictMtls extends Construct {
       const ctx = contextOf(this, 'MeshWideStrictMtls');
       props = checkProps(ctx, 'MeshWideStrictMtls', props);
       const root = checkDnsLabel(ctx, 'rootNamespace', props.rootNamespace ?? 'istio-system');
-      const selector = checkSelector(ctx, props.gatewaySelector ?? { istio: 'ingressgateway' });
+      const selector = checkProxyPods(ctx, 'gatewayPods', props.gatewayPods ?? ISTIO_INGRESS_PODS).selector;
       // Both objects have fixed names: a second one in the app would overwrite the first.
       claimName(this, ctx, 'rootNamespace', `PeerAuthentication ${root}/default`, root);
       if (props.knativeLocalGateway ?? true) {

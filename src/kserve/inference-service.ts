@@ -1,9 +1,9 @@
-import { ApiObject, Chart, JsonPatch } from 'cdk8s';
+import { ApiObject, Chart, JsonPatch, Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import * as security from '../../imports/security.istio.io';
 import * as kserve from '../../imports/serving.kserve.io';
-import { checkBoolean, checkDns1035Label, checkDnsLabel, checkDnsSubdomain, checkInteger, checkList, checkNonEmpty, contextOf, fail, abandon, checkProps, checkRequestWithinLimit, claim, isQuantity, quantityValue } from '../_validate';
+import { checkArgs, checkBoolean, checkDns1035Label, checkDnsLabel, checkDnsSubdomain, checkInteger, checkList, checkNonEmpty, contextOf, fail, abandon, checkProps, checkRequestWithinLimit, claim, isQuantity, quantityValue } from '../_validate';
 import { RULES } from '../lint/_rules';
 import { suppressLint } from '../lint/_suppress';
 
@@ -175,7 +175,7 @@ export interface MeshIsolatedInferenceServiceProps {
   readonly serviceAccountName?: string;
 
   /**
-   * Other namespaces whose workloads may call the model.
+   * Other namespaces whose workloads may call the model (more with `allowNamespace`).
    *
    * @default - none
    */
@@ -184,7 +184,7 @@ export interface MeshIsolatedInferenceServiceProps {
   /**
    * Workload identities that may call the model, `<trust domain>/ns/<namespace>/sa/<service
    * account>`, such as a gateway deployment that serves only authenticated callers. Identities
-   * of shared gateways and system namespaces need `acknowledgeSharedCallers`.
+   * of shared gateways and system namespaces need `acknowledgeSharedCallers`. More with `allowPrincipal`.
    *
    * @default - none
    */
@@ -242,6 +242,11 @@ export class MeshIsolatedInferenceService extends Construct {
 
   /** The namespace. */
   public readonly namespace: string;
+
+  private readonly ctx!: string;
+  private readonly shared!: boolean;
+  private readonly namespaces: string[] = [];
+  private readonly principals: string[] = [];
 
   constructor(scope: Construct, id: string, props: MeshIsolatedInferenceServiceProps) {
     super(scope, id);
@@ -314,28 +319,10 @@ export class MeshIsolatedInferenceService extends Construct {
           'at least 1: scaling from zero puts the activator back on the request path and the knative-serving namespace can then reach the model (acceptScaleToZero: true to accept that)');
       }
       const shared = props.acknowledgeSharedCallers === undefined ? false : checkBoolean(ctx, 'acknowledgeSharedCallers', props.acknowledgeSharedCallers);
-      const sharedWhy = 'its workloads act for many callers (gateways), which would all reach the model (acknowledgeSharedCallers: true if they authenticate them)';
-      const allowed = checkList(ctx, 'allowedNamespaces', props.allowedNamespaces ?? []).map((n, i) => {
-        checkDnsLabel(ctx, `allowedNamespaces[${i}]`, n);
-        if (n === 'knative-serving') {
-          fail(ctx, `allowedNamespaces[${i}]`, n,
-            'another namespace: the activator in knative-serving carries every caller\'s request (bypassActivator: false allows it, and says so)');
-        }
-        if (SHARED_NAMESPACES.includes(n) && !shared) {
-          fail(ctx, `allowedNamespaces[${i}]`, n, `a namespace of callers of the model: ${sharedWhy}`);
-        }
-        return n;
-      });
-      const principals = checkList(ctx, 'allowedPrincipals', props.allowedPrincipals ?? []).map((p, i) => {
-        const m = typeof p === 'string' ? PRINCIPAL.exec(p) : null;
-        if (!m) {
-          fail(ctx, `allowedPrincipals[${i}]`, p, 'a workload identity "<trust domain>/ns/<namespace>/sa/<service account>"');
-        }
-        if (!shared && ([...SHARED_NAMESPACES, 'knative-serving'].includes(m[1]) || /gateway/.test(m[2]))) {
-          fail(ctx, `allowedPrincipals[${i}]`, p, `the identity of a caller of the model, not of a gateway or a system namespace: ${sharedWhy}`);
-        }
-        return p;
-      });
+      this.ctx = ctx;
+      this.shared = shared;
+      checkList(ctx, 'allowedNamespaces', props.allowedNamespaces ?? []).forEach((n, i) => this.allowNamespaceAt(n, `allowedNamespaces[${i}]`));
+      checkList(ctx, 'allowedPrincipals', props.allowedPrincipals ?? []).forEach((p, i) => this.allowPrincipalAt(p, `allowedPrincipals[${i}]`));
       if (props.serviceAccountName !== undefined) {
         checkDnsSubdomain(ctx, 'serviceAccountName', props.serviceAccountName);
       }
@@ -360,12 +347,12 @@ export class MeshIsolatedInferenceService extends Construct {
         spec: { selector: podSelector, mtls: { mode: security.PeerAuthenticationSpecMtlsMode.STRICT } },
       });
 
-      const rules: security.AuthorizationPolicySpecRules[] = [
-        { from: [{ source: { namespaces: [...new Set([namespace, ...allowed])].sort() } }] },
+      // Read at synth, with the callers `allowNamespace` and `allowPrincipal` added.
+      const callers = (): security.AuthorizationPolicySpecRules[] => [
+        { from: [{ source: { namespaces: [...new Set([namespace, ...this.namespaces])].sort() } }] },
+        ...(this.principals.length > 0 ? [{ from: [{ source: { principals: [...new Set(this.principals)].sort() } }] }] : []),
       ];
-      if (principals.length > 0) {
-        rules.push({ from: [{ source: { principals: [...new Set(principals)].sort() } }] });
-      }
+      const rules: security.AuthorizationPolicySpecRules[] = [];
       if (knative) {
         if (!bypass) {
           // The activator proxies every caller: it hides the caller's namespace (net-istio#554).
@@ -375,7 +362,11 @@ export class MeshIsolatedInferenceService extends Construct {
       }
       this.authorizationPolicy = new security.AuthorizationPolicy(this, 'AuthorizationPolicy', {
         metadata: { namespace },
-        spec: { selector: podSelector, action: security.AuthorizationPolicySpecAction.ALLOW, rules },
+        spec: {
+          selector: podSelector,
+          action: security.AuthorizationPolicySpecAction.ALLOW,
+          rules: Lazy.any({ produce: () => [...callers(), ...rules] }) as unknown as security.AuthorizationPolicySpecRules[],
+        },
       });
 
       const annotations: { [key: string]: string } = { 'serving.kserve.io/deploymentMode': mode };
@@ -409,7 +400,54 @@ export class MeshIsolatedInferenceService extends Construct {
       throw e;
     }
   }
+
+  /**
+   * Lets the workloads of another namespace call the model (in the mesh, by their mTLS identity).
+   *
+   * @param namespace the callers' namespace
+   */
+  public allowNamespace(namespace: string): void {
+    [namespace] = checkArgs(this.ctx, CLASS, 'allowNamespace', [namespace]);
+    this.allowNamespaceAt(namespace, 'allowNamespace(namespace)');
+  }
+
+  /**
+   * Lets one workload identity call the model.
+   *
+   * @param principal the caller's identity, `<trust domain>/ns/<namespace>/sa/<service account>`
+   */
+  public allowPrincipal(principal: string): void {
+    [principal] = checkArgs(this.ctx, CLASS, 'allowPrincipal', [principal]);
+    this.allowPrincipalAt(principal, 'allowPrincipal(principal)');
+  }
+
+  private allowNamespaceAt(n: string, at: string): void {
+    const ctx = this.ctx;
+    checkDnsLabel(ctx, at, n);
+    if (n === 'knative-serving') {
+      fail(ctx, at, n,
+        'another namespace: the activator in knative-serving carries every caller\'s request (bypassActivator: false allows it, and says so)');
+    }
+    if (SHARED_NAMESPACES.includes(n) && !this.shared) {
+      fail(ctx, at, n, `a namespace of callers of the model: ${SHARED_WHY}`);
+    }
+    this.namespaces.push(n);
+  }
+
+  private allowPrincipalAt(p: string, at: string): void {
+    const ctx = this.ctx;
+    const m = typeof p === 'string' ? PRINCIPAL.exec(p) : null;
+    if (!m) {
+      fail(ctx, at, p, 'a workload identity "<trust domain>/ns/<namespace>/sa/<service account>"');
+    }
+    if (!this.shared && ([...SHARED_NAMESPACES, 'knative-serving'].includes(m[1]) || /gateway/.test(m[2]))) {
+      fail(ctx, at, p, `the identity of a caller of the model, not of a gateway or a system namespace: ${SHARED_WHY}`);
+    }
+    this.principals.push(p);
+  }
 }
+
+const SHARED_WHY = 'its workloads act for many callers (gateways), which would all reach the model (acknowledgeSharedCallers: true if they authenticate them)';
 
 function resourceSpec(ctx: string, r: InferenceResources | undefined): kserve.InferenceServiceSpecPredictorModelResources | undefined {
   if (r === undefined) {

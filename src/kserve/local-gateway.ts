@@ -2,31 +2,27 @@ import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import * as networking from '../../imports/networking.istio.io';
-import { abandon, byCodeUnits, checkArgs, checkDns1035Label, checkDnsLabel, checkDnsSubdomain, checkHostname, checkProps, claimName, contextOf, fail, isDnsLabel } from '../_validate';
+import { checkProxyPods, ISTIO_INGRESS_PODS } from '../_proxy-pods';
+import { resolveTls } from '../_tls';
+import { abandon, byCodeUnits, checkArgs, checkDns1035Label, checkHostname, checkProps, claimName, contextOf, fail, isDnsLabel } from '../_validate';
 import { addValuesFile, valuesFileName } from '../_values-files';
-import { checkSelector } from '../istio/_gateway';
 import { RULES } from '../lint/_rules';
 import { suppressLint } from '../lint/_suppress';
+import { ProxyPods } from '../proxy-pods';
+import { TlsTermination } from '../tls';
 
 /**
  * Props of `KServeLocalGateway`.
  */
 export interface KServeLocalGatewayProps {
   /**
-   * Serve HTTPS (port 8445, Service port 443) with the certificate in `credentialName`,
-   * instead of HTTP (port 8082, Service port 80).
+   * `TlsTermination.atProxy(certificate)` to serve HTTPS (port 8445, Service port 443), with a
+   * Secret in the gateway pods' namespace or a cert-manager certificate for the Service's
+   * cluster DNS name; `TlsTermination.insecurePlainHttp()` for HTTP (port 8082, Service port 80).
    *
-   * @default false
+   * @default TlsTermination.insecurePlainHttp(): callers in the cluster, outside the mesh
    */
-  readonly https?: boolean;
-
-  /**
-   * The `kubernetes.io/tls` Secret in `namespace` with the gateway's certificate (HTTPS only),
-   * for example one issued by cert-manager.
-   *
-   * @default - none: required with `https`
-   */
-  readonly credentialName?: string;
+  readonly tls?: TlsTermination;
 
   /**
    * Name of the Gateway and its Service (the `ingress` config refers to both).
@@ -36,18 +32,11 @@ export interface KServeLocalGatewayProps {
   readonly name?: string;
 
   /**
-   * Namespace of the ingress gateway pods, the Gateway and the Service.
+   * The ingress gateway pods: the Gateway and the Service go in their namespace.
    *
-   * @default "istio-system"
+   * @default { namespace: "istio-system", selector: { istio: "ingressgateway" } }
    */
-  readonly namespace?: string;
-
-  /**
-   * Labels of the ingress gateway pods.
-   *
-   * @default { istio: "ingressgateway" }
-   */
-  readonly gatewaySelector?: { [key: string]: string };
+  readonly gatewayPods?: ProxyPods;
 
   /**
    * Other keys of KServe's `ingress` config to set (see `ingressConfig`).
@@ -131,6 +120,13 @@ export class KServeLocalGateway extends Construct {
   /** The Service's cluster DNS name. */
   public readonly serviceHost: string;
 
+  /**
+   * The cert-manager Certificate for the Service's names.
+   *
+   * @default - none unless the certificate is `TlsCertificate.fromCertManager`
+   */
+  public readonly certificate?: ApiObject;
+
   /** Whether the gateway serves HTTPS. */
   public readonly https: boolean;
 
@@ -144,19 +140,16 @@ export class KServeLocalGateway extends Construct {
       props = checkProps(ctx, CLASS, props);
       // The name is the Service's too: a DNS-1035 label.
       const name = checkDns1035Label(ctx, 'name', props.name ?? 'kserve-local-gateway');
-      const namespace = checkDnsLabel(ctx, 'namespace', props.namespace ?? 'istio-system');
-      const selector = checkSelector(ctx, props.gatewaySelector ?? { istio: 'ingressgateway' });
-      const https = this.https = props.https ?? false;
-      if (https && props.credentialName === undefined) {
-        fail(ctx, 'credentialName', undefined, 'the name of the TLS Secret with https: true');
-      }
-      if (!https && props.credentialName !== undefined) {
-        fail(ctx, 'credentialName', props.credentialName, 'no credentialName without https: true');
-      }
-      if (props.credentialName !== undefined) {
-        checkDnsSubdomain(ctx, 'credentialName', props.credentialName);
-      }
+      const { namespace, selector } = checkProxyPods(ctx, 'gatewayPods', props.gatewayPods ?? ISTIO_INGRESS_PODS);
       claimName(this, ctx, 'name', `Gateway and Service ${namespace}/${name}`, name);
+      const tls = resolveTls(this, ctx, 'tls', props.tls ?? TlsTermination.insecurePlainHttp(), {
+        modes: ['proxy', 'none'],
+        namespace,
+        dnsNames: [`${name}.${namespace}.svc`, `${name}.${namespace}.svc.cluster.local`],
+        certificateName: `${name}-tls`,
+      });
+      this.certificate = tls.certificate;
+      const https = this.https = tls.mode === 'proxy';
       const port = https ? 8445 : 8082;
       this.gateway = new networking.Gateway(this, 'Resource', {
         metadata: { name, namespace },
@@ -167,7 +160,7 @@ export class KServeLocalGateway extends Construct {
             port: { number: port, name: https ? 'https' : 'http', protocol: https ? 'HTTPS' : 'HTTP' },
             tls: https ? {
               mode: networking.GatewaySpecServersTlsMode.SIMPLE,
-              credentialName: props.credentialName,
+              credentialName: tls.secretName,
               minProtocolVersion: networking.GatewaySpecServersTlsMinProtocolVersion.TLSV1_UNDERSCORE_2,
             } : undefined,
           }],

@@ -1,31 +1,75 @@
-import { ApiObject, Lazy } from 'cdk8s';
+import { ApiObject, Lazy, Yaml } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import * as traefik from '../../imports/traefik.io';
-import { checkBackend } from '../backend';
 import { isolateBackend } from '../_backend-isolation';
-import { checkBoolean, checkDnsLabel, checkHostname, checkLabels, contextOf, fail, abandon, chartNamespace, checkArgs, REDACTED, checkProps, claimFrontDoor } from '../_validate';
+import { childName, named, nameObjects } from '../_names';
+import { checkProxyPods } from '../_proxy-pods';
+import { resolveTls, ResolvedTls } from '../_tls';
+import { checkAnnotations, checkBoolean, checkDnsLabel, checkDnsSubdomain, checkHostname, checkHostnames, contextOf, fail, abandon, chartNamespace, checkArgs, made, REDACTED, checkProps, claimFrontDoor } from '../_validate';
+import { addValuesFile, valuesFileName } from '../_values-files';
 import { BasicAuthUser } from '../auth/basic-auth-user';
-import { Backend } from '../backend';
+import { checkBackend, Backend } from '../backend';
+import { ProxyPods } from '../proxy-pods';
+import { TlsTermination } from '../tls';
 import { ACCEPTED_SET, MODERN_SUITES } from './_cipher-suites';
-import { TraefikTls, TraefikTlsOptions, TraefikTlsVersion } from './tls';
+import { TraefikTlsOptions, TraefikTlsVersion } from './tls';
+
+/**
+ * Options of `TraefikRouteKind.ingress`.
+ */
+export interface TraefikIngressOptions {
+  /**
+   * The ingress class of the `Ingress` objects.
+   *
+   * @default "traefik"
+   */
+  readonly ingressClassName?: string;
+}
 
 /**
  * Which Kubernetes objects route traffic to the backend.
  */
-export enum TraefikRouteKind {
+export class TraefikRouteKind {
   /** Traefik's own `IngressRoute` (traefik.io/v1alpha1). */
-  INGRESS_ROUTE = 'IngressRoute',
-  /** A networking.k8s.io/v1 `Ingress` with Traefik annotations, for clusters that use plain Ingress. */
-  INGRESS = 'Ingress',
+  public static ingressRoute(): TraefikRouteKind {
+    return new TraefikRouteKind('IngressRoute', undefined);
+  }
+
+  /**
+   * A networking.k8s.io/v1 `Ingress` with Traefik annotations, for clusters that use plain Ingress.
+   *
+   * @param options the ingress class
+   */
+  public static ingress(options: TraefikIngressOptions = {}): TraefikRouteKind {
+    const ctx = 'TraefikRouteKind.ingress';
+    [options] = checkArgs(ctx, 'TraefikRouteKind', 'ingress', [options]);
+    return new TraefikRouteKind('Ingress', checkDnsLabel(ctx, 'options.ingressClassName', options?.ingressClassName ?? 'traefik'));
+  }
+
+  /** The kind of the route objects: `IngressRoute` or `Ingress`. */
+  public readonly kind: string;
+
+  /**
+   * The ingress class of `Ingress` objects.
+   *
+   * @default - none for an IngressRoute
+   */
+  public readonly ingressClassName?: string;
+
+  private constructor(kind: 'IngressRoute' | 'Ingress', ingressClassName: string | undefined) {
+    made(this);
+    this.kind = kind;
+    this.ingressClassName = ingressClassName;
+  }
 }
 
 /**
  * Props of `TraefikBasicAuthIngress`.
  */
 export interface TraefikBasicAuthIngressProps {
-  /** The host name clients use, for example `scoring.example.com`. */
-  readonly host: string;
+  /** The host names clients use, for example `scoring.example.com`. More can be added with `addHost`. */
+  readonly hosts: string[];
 
   /** The Service and port to forward to. */
   readonly backend: Backend;
@@ -34,10 +78,36 @@ export interface TraefikBasicAuthIngressProps {
   readonly users: BasicAuthUser[];
 
   /**
-   * Where the certificate comes from. Basic auth sends the password with every request, so
-   * plain HTTP needs the explicit `TraefikTls.insecurePlainHttp()`.
+   * Where TLS ends: `TlsTermination.atProxy(certificate)` with a Secret in the route's namespace,
+   * a cert-manager certificate for the hosts or a Traefik certificate resolver
+   * (`TlsCertificate.fromTraefikCertResolver`). Basic auth sends the password with every request,
+   * so plain HTTP needs the explicit `TlsTermination.insecurePlainHttp()`.
    */
-  readonly tls: TraefikTls;
+  readonly tls: TlsTermination;
+
+  /**
+   * The route's name, and the base of the other objects' names (`<name>-users` for the
+   * htpasswd Secret, `<name>-basic-auth`, `<name>-http-redirect`, `<name>-tls-option`, ...).
+   *
+   * @default - names cdk8s generates from the construct path
+   */
+  readonly name?: string;
+
+  /**
+   * The name of the Secret with the htpasswd lines, for tools that refer to it.
+   *
+   * @default - `<name>-users`, or a name cdk8s generates
+   */
+  readonly usersSecretName?: string;
+
+  /**
+   * Annotations for Traefik's load balancer Service. The Traefik Helm chart owns that Service:
+   * `App.synth()` writes them as the chart's values (`service.annotations`) to
+   * `<outdir>/values/<path>.traefik-values.yaml`.
+   *
+   * @default - none
+   */
+  readonly loadBalancerAnnotations?: { [key: string]: string };
 
   /**
    * Only requests whose path starts with this prefix are routed.
@@ -56,7 +126,7 @@ export interface TraefikBasicAuthIngressProps {
   /**
    * Redirect plain HTTP requests (the `web` entry point) to HTTPS with a permanent redirect.
    *
-   * @default true (false with `TraefikTls.insecurePlainHttp()`)
+   * @default true (false with `TlsTermination.insecurePlainHttp()`)
    */
   readonly httpsRedirect?: boolean;
 
@@ -78,7 +148,7 @@ export interface TraefikBasicAuthIngressProps {
   /**
    * Route with a Traefik `IngressRoute` or a plain `Ingress`.
    *
-   * @default TraefikRouteKind.INGRESS_ROUTE
+   * @default TraefikRouteKind.ingressRoute()
    */
   readonly routeKind?: TraefikRouteKind;
 
@@ -97,27 +167,13 @@ export interface TraefikBasicAuthIngressProps {
   readonly webEntryPoint?: string;
 
   /**
-   * The ingress class of the `Ingress` objects (route kind `INGRESS` only).
-   *
-   * @default "traefik"
-   */
-  readonly ingressClassName?: string;
-
-  /**
-   * The namespace of Traefik's pods. With a backend from `Backend.fromService`, a NetworkPolicy
-   * admits only Traefik's pods (`traefikNamespace` and `traefikSelector`) to the backend's pods,
-   * so that no other workload can call the model server around the basic auth.
+   * Traefik's pods. With a backend from `Backend.fromService`, a NetworkPolicy admits only them
+   * to the backend's pods, so that no other workload can call the model server around the basic
+   * auth. The Traefik Helm chart labels them `{ "app.kubernetes.io/name": "traefik" }`.
    *
    * @default - none: required with a backend from `Backend.fromService`, unless `allowDirectBackendAccess`
    */
-  readonly traefikNamespace?: string;
-
-  /**
-   * Labels of Traefik's pods, for the NetworkPolicy.
-   *
-   * @default { "app.kubernetes.io/name": "traefik" } (the Traefik Helm chart's label)
-   */
-  readonly traefikSelector?: { [key: string]: string };
+  readonly traefikPods?: ProxyPods;
 
   /**
    * Write no NetworkPolicy for the backend: any pod that can reach the backend Service can call
@@ -161,7 +217,7 @@ export class TraefikBasicAuthIngress extends Construct {
   /**
    * The TLSOption.
    *
-   * @default - none with `TraefikTls.insecurePlainHttp()`
+   * @default - none with `TlsTermination.insecurePlainHttp()`
    */
   public readonly tlsOption?: ApiObject;
 
@@ -182,56 +238,68 @@ export class TraefikBasicAuthIngress extends Construct {
    */
   public readonly backendNetworkPolicy?: ApiObject;
 
+  /**
+   * The cert-manager Certificate for the hosts.
+   *
+   * @default - none unless the certificate is `TlsCertificate.fromCertManager`
+   */
+  public readonly certificate?: ApiObject;
+
   private readonly ctx: string;
   private readonly users = new Map<string, BasicAuthUser>();
+  private readonly hostList: string[] = [];
+  private readonly pathPrefix: string;
 
   constructor(scope: Construct, id: string, props: TraefikBasicAuthIngressProps) {
     super(scope, id);
     try {
       const ctx = this.ctx = contextOf(this, CLASS);
       props = checkProps(ctx, CLASS, props);
-      const host = checkHostname(ctx, 'host', props.host);
       checkBackend(ctx, props.backend);
-      if (!(props.tls instanceof TraefikTls)) {
-        fail(ctx, 'tls', props.tls,
-          'TraefikTls.certResolver(name) or TraefikTls.fromSecret(name); basic auth over plain HTTP needs the explicit TraefikTls.insecurePlainHttp()');
-      }
-      const encrypted = props.tls.encrypted;
-      const pathPrefix = props.pathPrefix ?? '/';
+      const namespace = chartNamespace(ctx, this,
+        'Traefik routes to Services of the route\'s namespace, and names middlewares as <namespace>-<name>@kubernetescrd');
+      nameObjects(this, ctx, 'name', props.name, namespace);
+      const pathPrefix = this.pathPrefix = props.pathPrefix ?? '/';
       if (typeof pathPrefix !== 'string' || !PATH_PREFIX.test(pathPrefix)) {
         fail(ctx, 'pathPrefix', pathPrefix, 'a URL path starting with "/", without spaces or backticks');
       }
-      claimFrontDoor(this, ctx, 'host', host, pathPrefix);
-      const routeKind = props.routeKind ?? TraefikRouteKind.INGRESS_ROUTE;
-      if (!Object.values(TraefikRouteKind).includes(routeKind)) {
-        fail(ctx, 'routeKind', routeKind, 'TraefikRouteKind.INGRESS_ROUTE or TraefikRouteKind.INGRESS');
-      }
+      checkHostnames(ctx, 'hosts', props.hosts).forEach((h, i) => this.addHostAt(h, `hosts[${i}]`));
+      const routeKind = props.routeKind ?? TraefikRouteKind.ingressRoute();
+      const tls = resolveTls(this, ctx, 'tls', props.tls, {
+        modes: ['proxy', 'none'],
+        traefikResolver: true,
+        namespace,
+        dnsNames: () => this.hosts,
+        certificateName: childName(this, 'Certificate'),
+      });
+      this.certificate = tls.certificate;
+      const encrypted = tls.mode !== 'none';
       const secureEntryPoint = checkEntryPoint(ctx, 'secureEntryPoint', props.secureEntryPoint ?? 'websecure');
       const webEntryPoint = checkEntryPoint(ctx, 'webEntryPoint', props.webEntryPoint ?? 'web');
       const httpsRedirect = props.httpsRedirect ?? encrypted;
       if (httpsRedirect && !encrypted) {
-        fail(ctx, 'httpsRedirect', true, 'false (or unset) with TraefikTls.insecurePlainHttp(): there is no HTTPS route to redirect to');
+        fail(ctx, 'httpsRedirect', true, 'false (or unset) with TlsTermination.insecurePlainHttp(): there is no HTTPS route to redirect to');
       }
       if (!encrypted && props.tlsOptions !== undefined) {
-        fail(ctx, 'tlsOptions', props.tlsOptions, 'no TLS options with TraefikTls.insecurePlainHttp()');
+        fail(ctx, 'tlsOptions', props.tlsOptions, 'no TLS options with TlsTermination.insecurePlainHttp()');
       }
       const realm = props.realm ?? 'traefik';
       if (typeof realm !== 'string' || realm.length === 0 || /["\\\r\n]/.test(realm)) {
         fail(ctx, 'realm', realm, 'a non-empty realm without quotes, backslashes or line breaks');
       }
-      const ingressClassName = props.ingressClassName ?? 'traefik';
-      if (routeKind === TraefikRouteKind.INGRESS_ROUTE && props.ingressClassName !== undefined) {
-        fail(ctx, 'ingressClassName', props.ingressClassName, 'no ingressClassName with TraefikRouteKind.INGRESS_ROUTE (it applies to Ingress objects)');
-      }
-      checkDnsLabel(ctx, 'ingressClassName', ingressClassName);
       const tlsSpec = encrypted ? tlsOptionSpec(ctx, props.tlsOptions ?? {}) : undefined;
       const direct = checkBoolean(ctx, 'allowDirectBackendAccess', props.allowDirectBackendAccess ?? false);
-      const traefikSelector = checkLabels(ctx, 'traefikSelector', props.traefikSelector ?? { 'app.kubernetes.io/name': 'traefik' });
-      const traefikNamespace = props.traefikNamespace === undefined ? undefined : checkDnsLabel(ctx, 'traefikNamespace', props.traefikNamespace);
-      if (props.backend._serviceObject !== undefined && !direct && traefikNamespace === undefined) {
-        fail(ctx, 'traefikNamespace', undefined,
-          'the namespace of Traefik\'s pods: a NetworkPolicy admits only them to the backend\'s pods, so that no other workload can call it without credentials ' +
+      const pods = props.traefikPods === undefined ? undefined
+        : checkProxyPods(ctx, 'traefikPods', props.traefikPods, '{ "app.kubernetes.io/name": "traefik" }');
+      if (props.backend._serviceObject !== undefined && !direct && pods === undefined) {
+        fail(ctx, 'traefikPods', undefined,
+          'Traefik\'s pods ({ namespace, selector }): a NetworkPolicy admits only them to the backend\'s pods, so that no other workload can call it without credentials ' +
           '(allowDirectBackendAccess: true to write no NetworkPolicy)');
+      }
+      if (props.loadBalancerAnnotations !== undefined) {
+        const annotations = checkAnnotations(ctx, 'loadBalancerAnnotations', props.loadBalancerAnnotations);
+        addValuesFile(this, valuesFileName(this, 'traefik-values.yaml'), () =>
+          `# Helm values of the Traefik chart (traefik/traefik) that serves ${this.node.path}.\n${Yaml.stringify({ service: { annotations } })}`);
       }
 
       if (!Array.isArray(props.users) || props.users.length === 0) {
@@ -239,8 +307,6 @@ export class TraefikBasicAuthIngress extends Construct {
       }
       props.users.forEach((u, i) => this.addUserAt(u, `users[${i}]`));
 
-      const namespace = chartNamespace(ctx, this,
-        'Traefik routes to Services of the route\'s namespace, and names middlewares as <namespace>-<name>@kubernetescrd');
       const backend = props.backend;
       if (backend.namespace !== undefined && backend.namespace !== namespace) {
         fail(ctx, 'backend', `${backend.namespace}/${backend.serviceName}`,
@@ -248,115 +314,54 @@ export class TraefikBasicAuthIngress extends Construct {
       }
 
       this.secret = new k8s.KubeSecret(this, 'Users', {
+        metadata: named(props.usersSecretName === undefined ? childName(this, 'Users') : checkDnsSubdomain(ctx, 'usersSecretName', props.usersSecretName)),
         type: 'Opaque',
         // `data`, not `stringData`: GitOps tools see no drift after the API server converts it.
         data: { users: Lazy.any({ produce: () => Buffer.from(this.htpasswd(), 'utf8').toString('base64') }) as unknown as string },
       });
 
       this.basicAuthMiddleware = new traefik.Middleware(this, 'BasicAuth', {
-        metadata: {},
+        metadata: { ...named(childName(this, 'BasicAuth')) },
         spec: { basicAuth: { secret: this.secret.name, realm, removeHeader: props.removeHeader ?? true } },
       });
       if (httpsRedirect) {
         this.redirectMiddleware = new traefik.Middleware(this, 'RedirectToHttps', {
-          metadata: {},
+          metadata: { ...named(childName(this, 'RedirectToHttps')) },
           spec: { redirectScheme: { scheme: 'https', permanent: true } },
         });
       }
       if (tlsSpec) {
-        this.tlsOption = new traefik.TlsOption(this, 'TlsOption', { metadata: {}, spec: tlsSpec });
+        this.tlsOption = new traefik.TlsOption(this, 'TlsOption', { metadata: { ...named(childName(this, 'TlsOption')) }, spec: tlsSpec });
       }
+      const routes = { backend, tls, entryPoint: encrypted ? secureEntryPoint : webEntryPoint, webEntryPoint, namespace };
+      const written = routeKind.kind === 'IngressRoute' ? this.ingressRoutes(routes) : this.ingresses(routes, routeKind.ingressClassName!);
+      this.route = written.route;
+      this.redirectRoute = written.redirectRoute;
 
-      const match = pathPrefix === '/' ? `Host(\`${host}\`)` : `Host(\`${host}\`) && PathPrefix(\`${pathPrefix}\`)`;
-      if (routeKind === TraefikRouteKind.INGRESS_ROUTE) {
-        this.route = new traefik.IngressRoute(this, 'Resource', {
-          metadata: {},
-          spec: {
-            entryPoints: [encrypted ? secureEntryPoint : webEntryPoint],
-            routes: [{
-              kind: traefik.IngressRouteSpecRoutesKind.RULE,
-              match,
-              middlewares: [{ name: this.basicAuthMiddleware.name }],
-              services: [{ name: backend.serviceName, port: traefik.IngressRouteSpecRoutesServicesPort.fromNumber(backend.port) }],
-            }],
-            tls: encrypted ? {
-              certResolver: props.tls.certResolverName,
-              secretName: props.tls.secretName,
-              options: { name: this.tlsOption!.name },
-            } : undefined,
-          },
-        });
-        if (this.redirectMiddleware) {
-          this.redirectRoute = new traefik.IngressRoute(this, 'HttpRedirect', {
-            metadata: {},
-            spec: {
-              entryPoints: [webEntryPoint],
-              routes: [{
-                kind: traefik.IngressRouteSpecRoutesKind.RULE,
-                match,
-                middlewares: [{ name: this.redirectMiddleware.name }],
-                // The redirect answers every request: nothing reaches a real Service over plain HTTP.
-                services: [{ name: 'noop@internal', kind: traefik.IngressRouteSpecRoutesServicesKind.TRAEFIK_SERVICE }],
-              }],
-            },
-          });
-        }
-      } else {
-        const ref = (o: ApiObject) => `${namespace}-${o.name}@kubernetescrd`;
-        const rules = [{
-          host,
-          http: {
-            paths: [{
-              path: pathPrefix,
-              pathType: 'Prefix',
-              backend: { service: { name: backend.serviceName, port: { number: backend.port } } },
-            }],
-          },
-        }];
-        const annotations: Record<string, string> = {
-          [`${ANNOTATION_PREFIX}.entrypoints`]: encrypted ? secureEntryPoint : webEntryPoint,
-          [`${ANNOTATION_PREFIX}.middlewares`]: ref(this.basicAuthMiddleware),
-        };
-        if (encrypted) {
-          annotations[`${ANNOTATION_PREFIX}.tls`] = 'true';
-          annotations[`${ANNOTATION_PREFIX}.tls.options`] = ref(this.tlsOption!);
-          if (props.tls.certResolverName) {
-            annotations[`${ANNOTATION_PREFIX}.tls.certresolver`] = props.tls.certResolverName;
-          }
-        }
-        this.route = new k8s.KubeIngress(this, 'Resource', {
-          metadata: { annotations },
-          spec: {
-            ingressClassName,
-            rules,
-            tls: props.tls.secretName ? [{ hosts: [host], secretName: props.tls.secretName }] : undefined,
-          },
-        });
-        if (this.redirectMiddleware) {
-          // An Ingress must name a real Service, and redirectScheme passes a request on when it
-          // already looks like HTTPS (X-Forwarded-Proto: https from a trusted proxy, or forged
-          // where Traefik trusts it): so basic auth follows the redirect on this route too.
-          this.redirectRoute = new k8s.KubeIngress(this, 'HttpRedirect', {
-            metadata: {
-              annotations: {
-                [`${ANNOTATION_PREFIX}.entrypoints`]: webEntryPoint,
-                [`${ANNOTATION_PREFIX}.middlewares`]: `${ref(this.redirectMiddleware)},${ref(this.basicAuthMiddleware)}`,
-              },
-            },
-            spec: { ingressClassName, rules },
-          });
-        }
-      }
-
-      if (!direct && traefikNamespace !== undefined) {
+      if (!direct && pods !== undefined) {
         this.backendNetworkPolicy = isolateBackend(this, ctx, backend, {
-          peers: [{ namespace: traefikNamespace, labels: () => traefikSelector }],
+          peers: [{ namespace: pods.namespace, labels: () => pods.selector }],
         })?.networkPolicy;
       }
     } catch (e) {
       abandon(this);
       throw e;
     }
+  }
+
+  /** The host names, in the order given. */
+  public get hosts(): string[] {
+    return [...this.hostList];
+  }
+
+  /**
+   * Adds a host name the route serves, with the same basic auth.
+   *
+   * @param host the host name, such as `scoring.example.com`
+   */
+  public addHost(host: string): void {
+    [host] = checkArgs(this.ctx, CLASS, 'addHost', [host]);
+    this.addHostAt(host, 'addHost(host)');
   }
 
   /**
@@ -377,6 +382,115 @@ export class TraefikBasicAuthIngress extends Construct {
   /** The htpasswd file in the Secret: one `user:hash` line per user, sorted by name. */
   public htpasswd(): string {
     return this.usernames.map(name => this.users.get(name)!.toHtpasswdLine()).join('\n') + '\n';
+  }
+
+  private addHostAt(host: string, prop: string): void {
+    checkHostname(this.ctx, prop, host);
+    if (this.hostList.includes(host)) {
+      fail(this.ctx, prop, host, 'each host once (it is listed already)');
+    }
+    claimFrontDoor(this, this.ctx, prop, host, this.pathPrefix);
+    this.hostList.push(host);
+  }
+
+  /** The route's rule: any of the hosts (and the path prefix). */
+  private match(): string {
+    const hosts = this.hostList.map(h => `Host(\`${h}\`)`);
+    const host = hosts.length === 1 ? hosts[0] : `(${hosts.join(' || ')})`;
+    return this.pathPrefix === '/' ? host : `${host} && PathPrefix(\`${this.pathPrefix}\`)`;
+  }
+
+  /** An IngressRoute to the backend behind basic auth, and one on the web entry point that redirects. */
+  private ingressRoutes(r: RouteParts): { route: ApiObject; redirectRoute?: ApiObject } {
+    const match = Lazy.any({ produce: () => this.match() }) as unknown as string;
+    const route = new traefik.IngressRoute(this, 'Resource', {
+      metadata: { ...named(childName(this, 'Resource')) },
+      spec: {
+        entryPoints: [r.entryPoint],
+        routes: [{
+          kind: traefik.IngressRouteSpecRoutesKind.RULE,
+          match,
+          middlewares: [{ name: this.basicAuthMiddleware.name }],
+          services: [{ name: r.backend.serviceName, port: traefik.IngressRouteSpecRoutesServicesPort.fromNumber(r.backend.port) }],
+        }],
+        tls: r.tls.mode !== 'none' ? {
+          certResolver: r.tls.traefikCertResolver,
+          secretName: r.tls.secretName,
+          options: { name: this.tlsOption!.name },
+        } : undefined,
+      },
+    });
+    if (this.redirectMiddleware === undefined) {
+      return { route };
+    }
+    const redirectRoute = new traefik.IngressRoute(this, 'HttpRedirect', {
+      metadata: { ...named(childName(this, 'HttpRedirect')) },
+      spec: {
+        entryPoints: [r.webEntryPoint],
+        routes: [{
+          kind: traefik.IngressRouteSpecRoutesKind.RULE,
+          match,
+          middlewares: [{ name: this.redirectMiddleware.name }],
+          // The redirect answers every request: nothing reaches a real Service over plain HTTP.
+          services: [{ name: 'noop@internal', kind: traefik.IngressRouteSpecRoutesServicesKind.TRAEFIK_SERVICE }],
+        }],
+      },
+    });
+    return { route, redirectRoute };
+  }
+
+  /** An Ingress with Traefik annotations to the backend behind basic auth, and one on the web entry point that redirects. */
+  private ingresses(r: RouteParts, ingressClassName: string): { route: ApiObject; redirectRoute?: ApiObject } {
+    const ref = (o: ApiObject) => `${r.namespace}-${o.name}@kubernetescrd`;
+    const rules = Lazy.any({
+      produce: () => this.hostList.map(host => ({
+        host,
+        http: {
+          paths: [{
+            path: this.pathPrefix,
+            pathType: 'Prefix',
+            backend: { service: { name: r.backend.serviceName, port: { number: r.backend.port } } },
+          }],
+        },
+      })),
+    }) as unknown as k8s.IngressRule[];
+    const encrypted = r.tls.mode !== 'none';
+    const annotations: Record<string, string> = {
+      [`${ANNOTATION_PREFIX}.entrypoints`]: r.entryPoint,
+      [`${ANNOTATION_PREFIX}.middlewares`]: ref(this.basicAuthMiddleware),
+    };
+    if (encrypted) {
+      annotations[`${ANNOTATION_PREFIX}.tls`] = 'true';
+      annotations[`${ANNOTATION_PREFIX}.tls.options`] = ref(this.tlsOption!);
+      if (r.tls.traefikCertResolver) {
+        annotations[`${ANNOTATION_PREFIX}.tls.certresolver`] = r.tls.traefikCertResolver;
+      }
+    }
+    const route = new k8s.KubeIngress(this, 'Resource', {
+      metadata: { ...named(childName(this, 'Resource')), annotations },
+      spec: {
+        ingressClassName,
+        rules,
+        tls: r.tls.secretName ? [{ hosts: Lazy.any({ produce: () => this.hosts }) as unknown as string[], secretName: r.tls.secretName }] : undefined,
+      },
+    });
+    if (this.redirectMiddleware === undefined) {
+      return { route };
+    }
+    // An Ingress must name a real Service, and redirectScheme passes a request on when it
+    // already looks like HTTPS (X-Forwarded-Proto: https from a trusted proxy, or forged
+    // where Traefik trusts it): so basic auth follows the redirect on this route too.
+    const redirectRoute = new k8s.KubeIngress(this, 'HttpRedirect', {
+      metadata: {
+        ...named(childName(this, 'HttpRedirect')),
+        annotations: {
+          [`${ANNOTATION_PREFIX}.entrypoints`]: r.webEntryPoint,
+          [`${ANNOTATION_PREFIX}.middlewares`]: `${ref(this.redirectMiddleware)},${ref(this.basicAuthMiddleware)}`,
+        },
+      },
+      spec: { ingressClassName, rules },
+    });
+    return { route, redirectRoute };
   }
 
   private addUserAt(user: BasicAuthUser, prop: string): void {
@@ -400,6 +514,15 @@ export class TraefikBasicAuthIngress extends Construct {
     }
     this.users.set(user.username, user);
   }
+}
+
+/** What both route kinds need. */
+interface RouteParts {
+  readonly backend: Backend;
+  readonly tls: ResolvedTls;
+  readonly entryPoint: string;
+  readonly webEntryPoint: string;
+  readonly namespace: string;
 }
 
 function checkEntryPoint(ctx: string, prop: string, value: string): string {

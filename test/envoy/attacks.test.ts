@@ -4,7 +4,7 @@
  * or on a path left open (the health service, `unauthenticatedPaths`) as the backend reads it.
  */
 import { Testing } from 'cdk8s';
-import { Backend, EnvoyJwtProxy, EnvoyJwtProxyProps, JsonWebKeySet } from '../../src';
+import { Backend, EnvoyJwtProxy, EnvoyJwtProxyProps, JsonWebKeySet, JwksSource, JwtAudiences, TlsCertificate, TlsTermination } from '../../src';
 import { EnvoyModel } from '../../src/lint/model/envoy';
 import { backendPath, GRPC_HEADERS, reached, variants } from '../../src/lint/model/requests';
 import { Credential, jwtCredentials, newIssuer, TestIssuer } from '../attack/credentials';
@@ -27,8 +27,8 @@ function proxy(props: Partial<EnvoyJwtProxyProps> = {}): EnvoyJwtProxy {
   const chart = newChart('bookstore');
   const p = new EnvoyJwtProxy(chart, 'envoy', {
     backend: Backend.fromName('bookstore-service', 8080),
-    tlsSecretName: 'envoy-certs',
-    jwt: { issuer: ISSUER, audiences: ['bookstore'], jwks: JsonWebKeySet.fromJson(JSON.stringify(issuer.jwks)) },
+    tls: TlsTermination.atProxy(TlsCertificate.fromSecret('envoy-certs')),
+    jwt: { issuer: ISSUER, audiences: JwtAudiences.of(['bookstore']), jwks: JwksSource.fromKeySet(JsonWebKeySet.fromJson(JSON.stringify(issuer.jwks))) },
     ...props,
   });
   expectValidManifests(Testing.synth(chart));
@@ -77,7 +77,7 @@ test('with CORS, blocks preflights from other origins and every other variant', 
 });
 
 test('with a remote JWKS, blocks every variant without a valid token', async () => {
-  const m = model(proxy({ jwt: { issuer: ISSUER, audiences: ['bookstore'], jwksUri: `${ISSUER}/jwks.json` } }).bootstrap);
+  const m = model(proxy({ jwt: { issuer: ISSUER, audiences: JwtAudiences.of(['bookstore']), jwks: JwksSource.fromUri(`${ISSUER}/jwks.json`) } }).bootstrap);
   expect((await m.handle({ ...good, headers: { ...GRPC, ...jwt.good.headers } })).backend).toBe(BACKEND);
   expect(await leaks(m, ['/grpc.health.v1.Health/'])).toEqual([]);
 });

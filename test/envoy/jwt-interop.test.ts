@@ -9,7 +9,7 @@ import { generateKeyPairSync, KeyObject } from 'crypto';
 import * as fs from 'fs';
 import { Testing } from 'cdk8s';
 import { SignJWT } from 'jose';
-import { Backend, EnvoyJwtProxy, JsonWebKeySet } from '../../src';
+import { Backend, EnvoyJwtProxy, JsonWebKeySet, JwksSource, JwtAudiences, TlsCertificate, TlsTermination } from '../../src';
 import { docsOf, newChart } from '../util';
 
 const PYTHON = '/usr/bin/python3';
@@ -52,7 +52,9 @@ beforeAll(() => {
   KEYS.slice(1).forEach(([, , pair]) => set.addPublicKeyPem(pem(pair.publicKey)));
   const chart = newChart('bookstore');
   new EnvoyJwtProxy(chart, 'proxy', {
-    backend: Backend.fromName('bookstore', 8080), jwt: { issuer: ISSUER, audiences: [AUDIENCE], jwks: set }, tlsSecretName: 'tls',
+    backend: Backend.fromName('bookstore', 8080),
+    jwt: { issuer: ISSUER, audiences: JwtAudiences.of([AUDIENCE]), jwks: JwksSource.fromKeySet(set) },
+    tls: TlsTermination.atProxy(TlsCertificate.fromSecret('tls')),
   });
   const cm = docsOf(Testing.synth(chart), 'ConfigMap').find(d => d.data['jwks.json']);
   jwksJson = JSON.parse(cm.data['jwks.json']);

@@ -2,7 +2,8 @@ import { generateKeyPairSync } from 'crypto';
 import { ApiObject, Duration, Testing } from 'cdk8s';
 import * as YAML from 'yaml';
 import {
-  Backend, EnvoyBackendProtocol, EnvoyJwtProxy, EnvoyJwtProxyProps, EnvoyServiceType, JsonWebKeySet,
+  Backend, EnvoyBackendProtocol, EnvoyJwtProxy, EnvoyJwtProxyProps, EnvoyServiceType, JsonWebKeySet, JwksSource, JwtAudiences, JwtIssuer,
+  TlsCertificate, TlsTermination,
 } from '../../src';
 import { FIXED_PUBLIC_KEY_PEM } from '../fixtures/public-key';
 import { expectValidManifests } from '../schema';
@@ -17,8 +18,8 @@ function build(props: Partial<EnvoyJwtProxyProps> = {}) {
   const chart = newChart('bookstore');
   const proxy = new EnvoyJwtProxy(chart, 'proxy', {
     backend: Backend.fromName('bookstore', 8080),
-    jwt: { issuer: ISSUER, audiences: ['bookstore'], jwks },
-    tlsSecretName: 'bookstore-tls',
+    jwt: { issuer: ISSUER, audiences: JwtAudiences.of(['bookstore']), jwks: JwksSource.fromKeySet(jwks) },
+    tls: TlsTermination.atProxy(TlsCertificate.fromSecret('bookstore-tls')),
     ...props,
   });
   const docs = Testing.synth(chart);
@@ -51,7 +52,7 @@ describe('defaults (local JWKS, gRPC backend)', () => {
     const routeClusters = hcm(bootstrap).route_config.virtual_hosts.flatMap((v: any) => v.routes.map((r: any) => r.route?.cluster)).filter(Boolean);
     expect(routeClusters).toEqual(['backend']);
     routeClusters.forEach((c: string) => expect(clusters.has(c)).toBe(true));
-    const remote = build({ jwt: { issuer: ISSUER, jwksUri: 'https://issuer.example.com/jwks', audiences: ['bookstore'] } }).bootstrap;
+    const remote = build({ jwt: { issuer: ISSUER, jwks: JwksSource.fromUri('https://issuer.example.com/jwks'), audiences: JwtAudiences.of(['bookstore']) } }).bootstrap;
     const jwksCluster = jwtConfig(remote).providers.issuer.remote_jwks.http_uri.cluster;
     expect(remote.static_resources.clusters.map((c: any) => c.name)).toContain(jwksCluster);
   });
@@ -169,11 +170,12 @@ describe('defaults (local JWKS, gRPC backend)', () => {
 describe('options', () => {
   test('remote JWKS over https with its own TLS cluster and cache duration; strict proto check', () => {
     const { bootstrap, docs } = build({
-      jwt: { issuer: ISSUER, jwksUri: 'https://issuer.example.com/.well-known/jwks.json', jwksCacheDuration: Duration.minutes(10), acceptAnyAudience: true },
+      jwt: { issuer: ISSUER, jwks: JwksSource.fromUri('https://issuer.example.com/.well-known/jwks.json'), audiences: JwtAudiences.acceptAny() },
+      jwksCacheDuration: Duration.minutes(10),
     });
     const provider = jwtConfig(bootstrap).providers.issuer;
     expect(provider.remote_jwks).toEqual({ http_uri: { uri: 'https://issuer.example.com/.well-known/jwks.json', cluster: 'jwks', timeout: '5s' }, cache_duration: '600s' });
-    // acceptAnyAudience: the provider lists none, so Envoy checks none
+    // JwtAudiences.acceptAny(): the provider lists none, so Envoy checks none
     expect(provider.audiences).toBeUndefined();
     const cluster = bootstrap.static_resources.clusters.find((c: any) => c.name === 'jwks');
     expect(cluster.transport_socket.typed_config).toMatchObject({ sni: 'issuer.example.com' });
@@ -201,7 +203,7 @@ describe('options', () => {
     const { bootstrap, docs } = build({
       backendProtocol: EnvoyBackendProtocol.HTTP1,
       grpcWeb: false,
-      routeTimeout: Duration.minutes(5),
+      timeout: Duration.minutes(5),
       serviceType: EnvoyServiceType.LOAD_BALANCER,
       port: 443,
       replicas: 3,
@@ -252,14 +254,20 @@ describe('options', () => {
 });
 
 describe('bad input', () => {
-  const cases: [string, Partial<EnvoyJwtProxyProps>, string | RegExp][] = [
-    ['fails an empty issuer', { jwt: { issuer: '', jwks } }, 'EnvoyJwtProxy test/proxy: invalid jwt.issuer "": expected an issuer such as'],
-    ['fails no audiences', { jwt: { issuer: ISSUER, jwks } }, /invalid jwt.audiences undefined: expected the audiences \(aud claim\) tokens must be for: .* \(jwt.acceptAnyAudience: true to accept any audience\)/],
-    ['fails audiences with acceptAnyAudience', { jwt: { issuer: ISSUER, jwks, audiences: ['a'], acceptAnyAudience: true } }, 'invalid jwt.acceptAnyAudience true: expected false (or unset) with jwt.audiences'],
+  const JWKS = JwksSource.fromKeySet(jwks);
+  const AUDIENCES = JwtAudiences.of(['bookstore']);
+  // A function where the bad value fails in its factory (JwksSource.fromUri, TlsCertificate.fromSecret).
+  const cases: [string, Partial<EnvoyJwtProxyProps> | (() => Partial<EnvoyJwtProxyProps>), string | RegExp][] = [
+    ['fails an empty issuer', { jwt: { issuer: '', jwks: JWKS, audiences: AUDIENCES } }, 'EnvoyJwtProxy test/proxy: invalid jwt.issuer "": expected an issuer such as'],
+    // a caller without the types (JavaScript) can leave the audiences out
+    ['fails no audiences', { jwt: { issuer: ISSUER, jwks: JWKS } as JwtIssuer },
+      /invalid jwt.audiences undefined: expected .*JwtAudiences\.of\(.*the audiences \(aud claim\) tokens must be for.* \(JwtAudiences\.acceptAny\(\) if that is intended\)/],
     ['fails allowDirectBackendAccess given as a string', { allowDirectBackendAccess: 'false' as any }, 'invalid allowDirectBackendAccess "false": expected true or false'],
-    ['fails no JWKS source', { jwt: { issuer: ISSUER, audiences: ['a'] } }, 'invalid jwt.jwksUri undefined: expected exactly one of jwt.jwksUri and jwt.jwks'],
-    ['fails two JWKS sources', { jwt: { issuer: ISSUER, jwks, jwksUri: 'https://x.example.com/jwks' } }, /expected exactly one of jwt.jwksUri and jwt.jwks/],
-    ['fails a JWKS URI that is not https', { jwt: { issuer: ISSUER, jwksUri: 'http://x.example.com/jwks' } }, 'invalid jwt.jwksUri "http://x.example.com/jwks": expected an https:// URL'],
+    // a caller without the types (JavaScript) can leave the key source out
+    ['fails no JWKS source', { jwt: { issuer: ISSUER, audiences: AUDIENCES } as JwtIssuer },
+      'invalid jwt.jwks undefined: expected a JwksSource, from JwksSource.fromKeySet(), JwksSource.fromUri() (required)'],
+    ['fails a JWKS URI that is not https', () => ({ jwt: { issuer: ISSUER, jwks: JwksSource.fromUri('http://x.example.com/jwks'), audiences: AUDIENCES } }),
+      'JwksSource.fromUri: invalid uri "http://x.example.com/jwks": expected an https:// URL'],
     ['fails a port out of range', { port: 70000 }, 'invalid port 70000: expected a port number'],
     ['fails the admin port', { port: 9901 }, 'invalid port 9901: expected a port other than 9901 (admin) and 8001 (health)'],
     ['fails a servicePort out of range', { servicePort: 0 }, 'invalid servicePort 0: expected a port number'],
@@ -267,11 +275,12 @@ describe('bad input', () => {
     ['fails an invalid image reference', { image: 'Envoy Proxy:latest' }, 'invalid image "Envoy Proxy:latest": expected an image reference'],
     ['fails an unauthenticated path not starting with /', { unauthenticatedPaths: ['healthz'] }, 'invalid unauthenticatedPaths[0] "healthz"'],
     ['fails "/" as unauthenticated path', { unauthenticatedPaths: ['/'] }, /not "\/" itself, which would turn authentication off/],
-    ['fails a bad TLS secret name', { tlsSecretName: 'Bad_Name' }, 'invalid tlsSecretName "Bad_Name"'],
+    ['fails a bad TLS secret name', () => ({ tls: TlsTermination.atProxy(TlsCertificate.fromSecret('Bad_Name')) }),
+      'TlsCertificate.fromSecret: invalid secretName "Bad_Name"'],
     ['fails a CORS origin with a path', { cors: { allowOrigins: ['https://app.example.com/x'] } }, 'invalid cors.allowOrigins[0] "https://app.example.com/x"'],
   ];
   test.each(cases)('%s', (_name, props, message) => {
-    expect(() => build(props)).toThrow(message);
+    expect(() => build(typeof props === 'function' ? props() : props)).toThrow(message);
   });
   test('fails a private key, an unsupported key type and a duplicate kid (JsonWebKeySet)', () => {
     const priv = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();

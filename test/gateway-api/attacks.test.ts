@@ -4,7 +4,7 @@
  * without a valid token of the issuer for its audience.
  */
 import { ApiObject, Testing } from 'cdk8s';
-import { Backend, GatewayApiGrpcIngress, GatewayApiGrpcIngressProps, GatewayApiTls } from '../../src';
+import { Backend, GatewayApiGateway, GatewayApiGrpcIngress, GatewayApiGrpcIngressProps, JwksSource, JwtAudiences, TlsTermination } from '../../src';
 import { IstioGatewayModel } from '../../src/lint/model/istio';
 import { GRPC_HEADERS, GRPC_INFER_PATH, reached, variants } from '../../src/lint/model/requests';
 import { Credential, jwtCredentials, newIssuer, TestIssuer } from '../attack/credentials';
@@ -27,8 +27,8 @@ function build(props: Partial<GatewayApiGrpcIngressProps> = {}) {
   const ingress = new GatewayApiGrpcIngress(chart, 'ml-api', {
     hosts: ['ml.example.com'],
     backend: Backend.fromName('ml-api', 8500, { portName: 'grpc' }),
-    tls: GatewayApiTls.atLoadBalancer(),
-    jwt: { issuer: ISSUER, jwksUri: `${ISSUER}/jwks.json`, audiences: ['ml-api'] },
+    gateway: GatewayApiGateway.create({ tls: TlsTermination.atLoadBalancer() }),
+    jwt: { issuer: ISSUER, jwks: JwksSource.fromUri(`${ISSUER}/jwks.json`), audiences: JwtAudiences.of(['ml-api']) },
     ...props,
   });
   const docs = Testing.synth(chart);

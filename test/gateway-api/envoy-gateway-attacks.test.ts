@@ -7,8 +7,8 @@
  */
 import { ApiObject, Testing } from 'cdk8s';
 import {
-  Backend, GatewayApiGrpcIngress, GatewayApiGrpcIngressProps, GatewayApiHttpIngress, GatewayApiHttpIngressProps, GatewayApiTls,
-  GatewayImplementation,
+  Backend, GatewayApiGateway, GatewayApiGrpcIngress, GatewayApiGrpcIngressProps, GatewayApiHttpIngress, GatewayApiHttpIngressProps,
+  GatewayImplementation, JwksSource, JwtAudiences, TlsCertificate, TlsTermination,
 } from '../../src';
 import { authorizerAccepting, EnvoyGatewayModel, EnvoyGatewayOptions } from '../../src/lint/model/envoy-gateway';
 import { IstioGatewayModel } from '../../src/lint/model/istio';
@@ -19,7 +19,7 @@ import { newChart } from '../util';
 
 const ISSUER = 'https://issuer.example.com';
 const JWKS_URI = `${ISSUER}/jwks.json`;
-const JWT = { issuer: ISSUER, jwksUri: JWKS_URI, audiences: ['ml-api'] };
+const JWT = { issuer: ISSUER, jwks: JwksSource.fromUri(JWKS_URI), audiences: JwtAudiences.of(['ml-api']) };
 const EG = GatewayImplementation.envoyGateway();
 const AUTHZ = { name: 'authz', service: 'authz.auth.svc.cluster.local', port: 8080 };
 /** What the authorizer admits: a session cookie it issued. */
@@ -46,8 +46,7 @@ function grpcDocs(props: Partial<GatewayApiGrpcIngressProps> = {}): any[] {
   new GatewayApiGrpcIngress(chart, 'ml-api', {
     hosts: ['ml.example.com'],
     backend: Backend.fromName('ml-api', 8500, { portName: 'grpc' }),
-    tls: GatewayApiTls.fromSecret('ml-cert'),
-    implementation: EG,
+    gateway: GatewayApiGateway.create({ tls: TlsTermination.atProxy(TlsCertificate.fromSecret('ml-cert')), implementation: EG }),
     jwt: JWT,
     ...props,
   });
@@ -61,8 +60,7 @@ function restDocs(props: Partial<GatewayApiHttpIngressProps> = {}): any[] {
   new GatewayApiHttpIngress(chart, 'scoring', {
     hosts: ['scoring.example.com'],
     backend: Backend.fromName('scoring', 8080),
-    tls: GatewayApiTls.fromSecret('scoring-cert'),
-    implementation: EG,
+    gateway: GatewayApiGateway.create({ tls: TlsTermination.atProxy(TlsCertificate.fromSecret('scoring-cert')), implementation: EG }),
     externalAuthorization: AUTHZ,
     pathPrefixes: ['/v1/models', '/v2'],
     ...props,
@@ -183,7 +181,11 @@ describe('REST with JWT on Istio', () => {
   test('blocks every variant without a valid token; a valid one reaches the backend', async () => {
     const chart = newChart('ml-services');
     const door = new GatewayApiHttpIngress(chart, 'scoring', {
-      hosts: ['scoring.example.com'], backend: Backend.fromName('scoring', 8080), tls: GatewayApiTls.atLoadBalancer(), jwt: JWT, pathPrefixes: ['/v2'],
+      hosts: ['scoring.example.com'],
+      backend: Backend.fromName('scoring', 8080),
+      gateway: GatewayApiGateway.create({ tls: TlsTermination.atLoadBalancer() }),
+      jwt: JWT,
+      pathPrefixes: ['/v2'],
     });
     const docs = Testing.synth(chart);
     expectValidManifests(docs);

@@ -3,23 +3,26 @@
 import { ApiObject, Duration, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
-  Backend, GatewayApiGrpcIngress, GatewayApiGrpcIngressProps, GatewayApiHttpIngress, GatewayApiHttpIngressProps, GatewayApiTls,
-  ExternalAuthorizationProtocol, GatewayImplementation, JsonWebKeySet,
+  Backend, GatewayApiGateway, GatewayApiGrpcIngress, GatewayApiGrpcIngressProps, GatewayApiHttpIngress, GatewayApiHttpIngressProps,
+  ExternalAuthorizationProtocol, GatewayImplementation, JsonWebKeySet, JwksSource, JwtAudiences, TlsCertificate, TlsTermination,
 } from '../../src';
 import { FIXED_PUBLIC_KEY_PEM } from '../fixtures/public-key';
 import { expectValidManifests } from '../schema';
 import { docsOf, newChart, oneOf } from '../util';
 
-const JWT = { issuer: 'https://issuer.example.com', jwksUri: 'https://issuer.example.com/jwks.json', audiences: ['ml-api'] };
+const JWKS_URI = 'https://issuer.example.com/jwks.json';
+const JWT = { issuer: 'https://issuer.example.com', jwks: JwksSource.fromUri(JWKS_URI), audiences: JwtAudiences.of(['ml-api']) };
 const EG = GatewayImplementation.envoyGateway();
+const atProxy = (secret: string) => TlsTermination.atProxy(TlsCertificate.fromSecret(secret));
+/** A created Gateway on Istio (the default implementation), terminating TLS with `secret`. */
+const istioGateway = (secret: string) => GatewayApiGateway.create({ tls: atProxy(secret) });
 const AUTHZ = { name: 'authz', service: 'authz.auth.svc.cluster.local', port: 8080 };
 
 function grpc(props: Partial<GatewayApiGrpcIngressProps> = {}, chart = newChart('ml')) {
   const door = new GatewayApiGrpcIngress(chart, 'api', {
     hosts: ['grpc.example.com'],
     backend: Backend.fromName('api', 8500, { portName: 'grpc' }),
-    tls: GatewayApiTls.fromSecret('api-cert'),
-    implementation: EG,
+    gateway: GatewayApiGateway.create({ tls: atProxy('api-cert'), implementation: EG }),
     jwt: JWT,
     ...props,
   });
@@ -32,8 +35,7 @@ function rest(props: Partial<GatewayApiHttpIngressProps> = {}, chart = newChart(
   const door = new GatewayApiHttpIngress(chart, 'rest', {
     hosts: ['rest.example.com'],
     backend: Backend.fromName('rest', 8080),
-    tls: GatewayApiTls.fromSecret('rest-cert'),
-    implementation: EG,
+    gateway: GatewayApiGateway.create({ tls: atProxy('rest-cert'), implementation: EG }),
     jwt: JWT,
     pathPrefixes: ['/v2'],
     ...props,
@@ -52,7 +54,7 @@ describe('Envoy Gateway', () => {
       name: 'issuer',
       issuer: JWT.issuer,
       audiences: ['ml-api'],
-      remoteJWKS: { uri: JWT.jwksUri },
+      remoteJWKS: { uri: JWKS_URI },
       claimToHeaders: [{ claim: 'exp', header: 'x-secure-serving-jwt-exp' }],
       extractFrom: { headers: [{ name: 'Authorization', valuePrefix: 'Bearer ' }] },
     }]);
@@ -66,12 +68,12 @@ describe('Envoy Gateway', () => {
 
   test('a local JWKS is inlined; the token is removed before the backend unless forwarded', () => {
     const jwks = JsonWebKeySet.fromPublicKeyPem(FIXED_PUBLIC_KEY_PEM);
-    const { docs } = grpc({ jwt: { issuer: JWT.issuer, jwks, audiences: ['ml-api'] } });
+    const { docs } = grpc({ jwt: { issuer: JWT.issuer, jwks: JwksSource.fromKeySet(jwks), audiences: JwtAudiences.of(['ml-api']) } });
     const provider = oneOf(docs, 'SecurityPolicy').spec.jwt.providers[0];
     expect(provider.localJWKS).toEqual({ type: 'Inline', inline: jwks.toJson() });
     expect(provider.remoteJWKS).toBeUndefined();
     expect(oneOf(docs, 'GRPCRoute').spec.rules[0].filters).toEqual([{ type: 'RequestHeaderModifier', requestHeaderModifier: { remove: ['authorization'] } }]);
-    const forwarded = grpc({ jwt: { ...JWT, forwardOriginalToken: true } }).docs;
+    const forwarded = grpc({ jwt: { ...JWT, forwardToken: true } }).docs;
     expect(oneOf(forwarded, 'GRPCRoute').spec.rules[0].filters).toBeUndefined();
   });
 
@@ -84,7 +86,7 @@ describe('Envoy Gateway', () => {
     expect(ctp.spec.tls.minVersion).toBe('1.2');
     expect(ctp.spec.tls.alpnProtocols[0]).toBe('h2');
     expect(ctp.spec.tls.ciphers.every((c: string) => /^ECDHE-(ECDSA|RSA)-(AES(128|256)-GCM-SHA(256|384)|CHACHA20-POLY1305)$/.test(c))).toBe(true);
-    expect(docsOf(grpc({ tls: GatewayApiTls.atLoadBalancer() }).docs, 'ClientTrafficPolicy')).toEqual([]);
+    expect(docsOf(grpc({ gateway: GatewayApiGateway.create({ tls: TlsTermination.atLoadBalancer(), implementation: EG }) }).docs, 'ClientTrafficPolicy')).toEqual([]);
   });
 
   test('no route timeout by default (Envoy would cut calls at 15 s); a given one in Gateway API units', () => {
@@ -126,7 +128,10 @@ describe('Envoy Gateway', () => {
   test('the backend admits only the Envoy pods of this Gateway, in Envoy Gateway\'s namespace', () => {
     const chart = newChart('ml');
     const svc = new kplus.Service(chart, 'svc', { selector: kplus.Pods.select(chart, 'pods', { labels: { app: 'api' } }), ports: [{ port: 8500, name: 'grpc' }] });
-    const { docs } = grpc({ backend: Backend.fromService(svc), implementation: GatewayImplementation.envoyGateway({ proxyNamespace: 'eg-proxies' }) }, chart);
+    const { docs } = grpc({
+      backend: Backend.fromService(svc),
+      gateway: GatewayApiGateway.create({ tls: atProxy('api-cert'), implementation: GatewayImplementation.envoyGateway({ proxyNamespace: 'eg-proxies' }) }),
+    }, chart);
     const np = oneOf(docs, 'NetworkPolicy');
     const gw = oneOf(docs, 'Gateway').metadata.name;
     expect(np.spec.ingress[0].from).toEqual([{
@@ -139,10 +144,18 @@ describe('Envoy Gateway', () => {
   test('a gRPC and a REST front door share one Gateway', () => {
     const chart = newChart('ml');
     const g = new GatewayApiGrpcIngress(chart, 'api', {
-      hosts: ['grpc.example.com'], backend: Backend.fromName('api', 8500, { portName: 'grpc' }), tls: GatewayApiTls.fromSecret('cert'), implementation: EG, jwt: JWT,
+      hosts: ['grpc.example.com'],
+      backend: Backend.fromName('api', 8500, { portName: 'grpc' }),
+      gateway: GatewayApiGateway.create({ tls: atProxy('cert'), implementation: EG }),
+      jwt: JWT,
     });
+    const [namespace, name] = g.gatewayRef.split('/');
     new GatewayApiHttpIngress(chart, 'rest', {
-      hosts: ['rest.example.com'], backend: Backend.fromName('rest', 8080), existingGateway: g.gatewayRef, implementation: EG, jwt: JWT, pathPrefixes: ['/v1/models', '/v2'],
+      hosts: ['rest.example.com'],
+      backend: Backend.fromName('rest', 8080),
+      gateway: GatewayApiGateway.existing({ namespace, name, implementation: EG }),
+      jwt: JWT,
+      pathPrefixes: ['/v1/models', '/v2'],
     });
     const docs = Testing.synth(chart);
     expectValidManifests(docs);
@@ -156,7 +169,7 @@ describe('Envoy Gateway', () => {
 
 describe('REST front door on Istio', () => {
   test('an HTTPRoute for the prefixes, JWT policies on the Gateway, the timeout on the route', () => {
-    const { docs } = rest({ implementation: undefined, timeout: Duration.minutes(5) });
+    const { docs } = rest({ gateway: istioGateway('rest-cert'), timeout: Duration.minutes(5) });
     const route = docsOf(docs, 'HTTPRoute').find(r => r.spec.rules[0].backendRefs);
     expect(route.spec.rules[0].matches).toEqual([{ path: { type: 'PathPrefix', value: '/v2' } }]);
     expect(route.spec.rules[0].timeouts).toEqual({ request: '5m' });
@@ -168,7 +181,7 @@ describe('REST front door on Istio', () => {
 
 describe('bad input', () => {
   test.each([
-    ['fails external authorization on Istio', () => rest({ implementation: undefined, jwt: undefined, externalAuthorization: AUTHZ }), 'externalAuthorization',
+    ['fails external authorization on Istio', () => rest({ gateway: istioGateway('rest-cert'), jwt: undefined, externalAuthorization: AUTHZ }), 'externalAuthorization',
       'GatewayImplementation.envoyGateway() for externalAuthorization'],
     ['fails failOpen without its acknowledgement', () => rest({ jwt: undefined, externalAuthorization: { ...AUTHZ, failOpen: true } }),
       'externalAuthorization.failOpen', 'when the authorization service is down, every protected app is open'],
@@ -180,8 +193,8 @@ describe('bad input', () => {
     ['fails headersToDownstreamOnDeny on Envoy Gateway', () => rest({ jwt: undefined, externalAuthorization: { ...AUTHZ, headersToDownstreamOnDeny: ['set-cookie'] } }),
       'externalAuthorization.headersToDownstreamOnDeny', 'no headersToDownstreamOnDeny with Envoy Gateway'],
     ['fails no authentication without the opt-in', () => rest({ jwt: undefined }), 'jwt', 'jwt or externalAuthorization'],
-    ['fails a timeout on an Istio GRPCRoute', () => grpc({ implementation: undefined, timeout: Duration.seconds(30) }), 'timeout', 'a GRPCRoute has none'],
-    ['fails acknowledgeGatewayWideJwt on Envoy Gateway', () => grpc({ existingGateway: 'gw/shared', tls: undefined, acknowledgeGatewayWideJwt: true }),
+    ['fails a timeout on an Istio GRPCRoute', () => grpc({ gateway: istioGateway('api-cert'), timeout: Duration.seconds(30) }), 'timeout', 'a GRPCRoute has none'],
+    ['fails acknowledgeGatewayWideJwt on Envoy Gateway', () => grpc({ gateway: GatewayApiGateway.existing({ name: 'shared', namespace: 'gw', implementation: EG }), acknowledgeGatewayWideJwt: true }),
       'acknowledgeGatewayWideJwt', 'applies to this route only'],
     ['fails a path prefix with a trailing slash', () => rest({ pathPrefixes: ['/v2/'] }), 'pathPrefixes[0]', 'no trailing "/"'],
     ['fails a path prefix with a dot segment', () => rest({ pathPrefixes: ['/v2/../admin'] }), 'pathPrefixes[0]', '".." segment'],

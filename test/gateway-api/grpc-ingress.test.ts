@@ -1,26 +1,35 @@
 import { ApiObject, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { AwsNlbTls, Backend, GatewayApiGrpcIngress, GatewayApiGrpcIngressProps, GatewayApiTls } from '../../src';
+import {
+  AwsNlbTls, Backend, GatewayApiGateway, GatewayApiGrpcIngress, GatewayApiGrpcIngressProps, JwksSource, JwtAudiences, TlsCertificate, TlsTermination,
+} from '../../src';
 import { expectValidManifests } from '../schema';
 import { docsOf, newChart, oneOf, SECOND_LOCALE, synthInFreshProcess } from '../util';
 
 const ARN = 'arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0';
 const backend = Backend.fromName('ml-api', 8500, { portName: 'grpc' });
 
-const JWT = { issuer: 'https://issuer.example.com', jwksUri: 'https://issuer.example.com/jwks', audiences: ['ml-api'] };
+const JWT = { issuer: 'https://issuer.example.com', jwks: JwksSource.fromUri('https://issuer.example.com/jwks'), audiences: JwtAudiences.of(['ml-api']) };
+const LB = GatewayApiGateway.create({ tls: TlsTermination.atLoadBalancer() });
+const SHARED = GatewayApiGateway.existing({ name: 'shared', namespace: 'istio-ingress' });
 
 /** Open (allowUnauthenticated) unless the props authenticate, so that each test shows one thing. */
 function build(props: Partial<GatewayApiGrpcIngressProps> = {}) {
   const chart = newChart('ml-services');
   const authenticated = props.jwt !== undefined || 'allowUnauthenticated' in props;
   const ingress = new GatewayApiGrpcIngress(chart, 'ml-api', {
-    hosts: ['ml.example.com'], backend, tls: GatewayApiTls.atLoadBalancer(), allowUnauthenticated: authenticated ? undefined : true, ...props,
+    hosts: ['ml.example.com'], backend, gateway: LB, allowUnauthenticated: authenticated ? undefined : true, ...props,
   });
   return { ingress, docs: Testing.synth(chart) };
 }
 
 describe('TLS at the load balancer', () => {
-  const { ingress, docs } = build({ infrastructureAnnotations: AwsNlbTls.annotations({ certificateArns: [ARN] }) });
+  const { ingress, docs } = build({
+    gateway: GatewayApiGateway.create({
+      tls: TlsTermination.atLoadBalancer(),
+      infrastructureAnnotations: AwsNlbTls.annotations({ certificateArns: [ARN] }),
+    }),
+  });
 
   test('the default child is the GRPCRoute; documents valid against the Gateway API v1 CRDs', () => {
     expect(ingress.node.defaultChild).toBe(ingress.grpcRoute);
@@ -60,7 +69,7 @@ describe('TLS at the load balancer', () => {
 });
 
 test('TLS at the gateway: HTTPS listener terminating with the Secret', () => {
-  const { docs } = build({ tls: GatewayApiTls.fromSecret('ml-cert'), httpsRedirect: false });
+  const { docs } = build({ gateway: GatewayApiGateway.create({ tls: TlsTermination.atProxy(TlsCertificate.fromSecret('ml-cert')), httpsRedirect: false }) });
   expect(oneOf(docs, 'Gateway').spec.listeners).toEqual([{
     name: 'https',
     port: 443,
@@ -73,7 +82,7 @@ test('TLS at the gateway: HTTPS listener terminating with the Secret', () => {
 });
 
 test('an existing Gateway: only the GRPCRoute, on the named listener', () => {
-  const { docs } = build({ tls: undefined, existingGateway: 'istio-ingress/shared', listenerName: 'grpc' });
+  const { docs } = build({ gateway: GatewayApiGateway.existing({ name: 'shared', namespace: 'istio-ingress', listenerName: 'grpc' }) });
   expect(docs.map(d => d.kind)).toEqual(['GRPCRoute']);
   expect(docs[0].spec.parentRefs).toEqual([{ namespace: 'istio-ingress', name: 'shared', sectionName: 'grpc' }]);
   expectValidManifests(docs);
@@ -97,7 +106,7 @@ describe('JWT (Istio)', () => {
   });
 
   test('on an existing Gateway: the policies attach to it, in its namespace', () => {
-    const { docs } = build({ tls: undefined, existingGateway: 'istio-ingress/shared', jwt: JWT, acknowledgeGatewayWideJwt: true });
+    const { docs } = build({ gateway: SHARED, jwt: JWT, acknowledgeGatewayWideJwt: true });
     expectValidManifests(docs);
     for (const kind of ['RequestAuthentication', 'AuthorizationPolicy']) {
       expect(oneOf(docs, kind).metadata.namespace).toBe('istio-ingress');
@@ -109,7 +118,7 @@ describe('JWT (Istio)', () => {
     const chart = newChart('ml-services');
     const deployment = new kplus.Deployment(chart, 'model', { containers: [{ image: 'example/model:1.0', portNumber: 8500 }] });
     const service = deployment.exposeViaService({ ports: [{ port: 8500, name: 'grpc' }] });
-    const ingress = new GatewayApiGrpcIngress(chart, 'i', { hosts: ['ml.example.com'], backend: Backend.fromService(service), tls: GatewayApiTls.atLoadBalancer(), jwt: JWT });
+    const ingress = new GatewayApiGrpcIngress(chart, 'i', { hosts: ['ml.example.com'], backend: Backend.fromService(service), gateway: LB, jwt: JWT });
     const docs = Testing.synth(chart);
     expectValidManifests(docs);
     const gw = ApiObject.of(ingress.gateway!).name;
@@ -152,19 +161,21 @@ describe('bad input', () => {
     ['fails no hosts', { hosts: [] }, 'GatewayApiGrpcIngress test/ml-api: invalid hosts []: expected at least one host name'],
     ['fails a backend port not named for gRPC', { backend: Backend.fromName('ml-api', 8500, { portName: 'http' }) }, /invalid backend "ml-api:8500/],
     ['fails a backend in another namespace', { backend: Backend.fromName('ml-api', 8500, { namespace: 'other', portName: 'grpc' }) }, 'invalid backend "other/ml-api"'],
-    ['fails no TLS for a new Gateway', { tls: undefined }, 'invalid tls undefined: expected GatewayApiTls.atLoadBalancer()'],
-    ['fails TLS with an existing Gateway', { existingGateway: 'ns/gw' }, /invalid tls .*: expected no tls with existingGateway/],
-    ['fails a malformed existing Gateway', { tls: undefined, existingGateway: 'gw' }, 'invalid existingGateway "gw"'],
-    ['fails a listener name without an existing Gateway', { listenerName: 'grpc' }, 'invalid listenerName "grpc"'],
-    ['fails a bad annotation key', { infrastructureAnnotations: { 'bad key': 'x' } }, 'invalid infrastructureAnnotations.bad key "x"'],
+    ['fails a malformed existing Gateway', { gateway: GatewayApiGateway.existing({ name: 'gw', namespace: '' }) }, 'invalid gateway.namespace ""'],
+    // The name is a label value on the Gateway's pods (the backend's NetworkPolicy selects them by it): a DNS label.
+    ['fails an existing Gateway whose name cannot be a label value', { gateway: GatewayApiGateway.existing({ name: 'gw.x', namespace: 'ns' }) },
+      'invalid gateway.name "gw.x": expected a DNS-1123 label'],
+    ['fails a bad annotation key', { gateway: GatewayApiGateway.create({ tls: TlsTermination.atLoadBalancer(), infrastructureAnnotations: { 'bad key': 'x' } }) },
+      'invalid gateway.infrastructureAnnotations.bad key "x"'],
     ['fails no authentication without allowUnauthenticated', { allowUnauthenticated: undefined },
       'invalid jwt undefined: expected jwt: without it, anyone who reaches the gateway can call the backend (allowUnauthenticated: true if that is intended)'],
-    ['fails JWT with wildcard hosts', { hosts: ['*.example.com'], jwt: JWT }, /invalid hosts "\*.example.com": expected host names without wildcards with jwt on Istio: a route cannot refuse a Host header with another port/],
-    ['fails JWT on an existing Gateway without acknowledging that it applies to all its routes', { tls: undefined, existingGateway: 'ns/gw', jwt: JWT },
+    ['fails JWT with wildcard hosts', { hosts: ['*.example.com'], jwt: JWT }, /invalid hosts\[0\] "\*.example.com": expected a host name without a wildcard with jwt on Istio: a route cannot refuse a Host header with another port/],
+    ['fails JWT on an existing Gateway without acknowledging that it applies to all its routes', { gateway: GatewayApiGateway.existing({ name: 'gw', namespace: 'ns' }), jwt: JWT },
       /invalid acknowledgeGatewayWideJwt undefined: expected true with jwt on an existing Gateway/],
     ['fails gatewayClassName as a prop: the class belongs to the implementation', { jwt: JWT, gatewayClassName: 'eg' } as any,
       'invalid gatewayClassName (not shown): expected one of the GatewayApiGrpcIngressProps props'],
-    ['fails JWT without audiences', { jwt: { issuer: 'i', jwksUri: 'https://x.example.com/j' } }, /invalid jwt.audiences undefined/],
+    ['fails JWT without audiences', { jwt: { issuer: 'i', jwks: JwksSource.fromUri('https://x.example.com/j') } as any },
+      /invalid jwt.audiences undefined: expected .*JwtAudiences\.of\(/],
   ];
   test.each(cases)('%s', (_name, props, message) => {
     expect(() => build(props)).toThrow(message);
@@ -172,10 +183,10 @@ describe('bad input', () => {
   test('fails a cdk8s-plus Service whose port is not named for gRPC', () => {
     const chart = newChart('ml-services');
     const svc = new kplus.Service(chart, 'svc', { ports: [{ port: 8500 }] });
-    expect(() => new GatewayApiGrpcIngress(chart, 'i', { hosts: ['ml.example.com'], backend: Backend.fromService(svc), tls: GatewayApiTls.atLoadBalancer(), allowUnauthenticated: true }))
+    expect(() => new GatewayApiGrpcIngress(chart, 'i', { hosts: ['ml.example.com'], backend: Backend.fromService(svc), gateway: LB, allowUnauthenticated: true }))
       .toThrow(/port name unset/);
   });
   test('fails a bad TLS Secret name', () => {
-    expect(() => GatewayApiTls.fromSecret('Bad')).toThrow('GatewayApiTls.fromSecret: invalid secretName "Bad"');
+    expect(() => TlsCertificate.fromSecret('Bad')).toThrow('TlsCertificate.fromSecret: invalid secretName "Bad"');
   });
 });

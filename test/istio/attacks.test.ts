@@ -5,7 +5,9 @@
  * method or headers; also on a gateway shared with another app.
  */
 import { Testing } from 'cdk8s';
-import { Backend, IstioGrpcIngress, IstioGrpcIngressProps, IstioTls, JsonWebKeySet } from '../../src';
+import {
+  Backend, IstioGateway, IstioGrpcIngress, IstioGrpcIngressProps, JsonWebKeySet, JwksSource, JwtAudiences, TlsCertificate, TlsTermination,
+} from '../../src';
 import { GatewayWorkload, IstioGatewayModel } from '../../src/lint/model/istio';
 import { AttackRequest, GRPC_HEADERS, GRPC_INFER_PATH, reached, variants } from '../../src/lint/model/requests';
 import { basicCredentials, Credential, jwtCredentials, newIssuer, TestIssuer } from '../attack/credentials';
@@ -32,7 +34,7 @@ function synth(props: Partial<IstioGrpcIngressProps>, more?: (chart: any) => voi
   new IstioGrpcIngress(chart, 'ml-api', {
     hosts: ['ml.example.com'],
     backend: Backend.fromName('ml-api', 8500, { portName: 'grpc' }),
-    tls: IstioTls.atLoadBalancer(),
+    gateway: IstioGateway.create({ tls: TlsTermination.atLoadBalancer() }),
     ...props,
   });
   more?.(chart);
@@ -42,7 +44,7 @@ function synth(props: Partial<IstioGrpcIngressProps>, more?: (chart: any) => voi
 }
 
 const jwtProps = (extra: Partial<IstioGrpcIngressProps> = {}): Partial<IstioGrpcIngressProps> => ({
-  jwt: { issuer: ISSUER, jwksUri: `${ISSUER}/jwks.json`, audiences: [AUDIENCE] },
+  jwt: { issuer: ISSUER, jwks: JwksSource.fromUri(`${ISSUER}/jwks.json`), audiences: JwtAudiences.of([AUDIENCE]) },
   acknowledgeGatewayWideJwt: true,
   ...extra,
 });
@@ -72,8 +74,12 @@ describe('JWT', () => {
 
   test('blocks every variant with TLS at the gateway and keys inlined', async () => {
     const docs = synth(jwtProps({
-      tls: IstioTls.simple('ml-cert'),
-      jwt: { issuer: ISSUER, jwks: JsonWebKeySet.fromJson(JSON.stringify(issuer.jwks)), audiences: [AUDIENCE] },
+      gateway: IstioGateway.create({ tls: TlsTermination.atProxy(TlsCertificate.fromSecret('ml-cert')) }),
+      jwt: {
+        issuer: ISSUER,
+        jwks: JwksSource.fromKeySet(JsonWebKeySet.fromJson(JSON.stringify(issuer.jwks))),
+        audiences: JwtAudiences.of([AUDIENCE]),
+      },
     }));
     expect((await model(docs).handle(good('ml.example.com', jwt.good))).backend).toBe(BACKEND);
     expect(await leaks(model(docs), 'ml.example.com', jwt.bad)).toEqual([]);
@@ -96,8 +102,8 @@ describe('JWT', () => {
         new IstioGrpcIngress(chart, id, {
           hosts: [`${id}.example.com`],
           backend: Backend.fromName(id, 9000, { portName: 'grpc' }),
-          tls: IstioTls.atLoadBalancer(),
-          jwt: { issuer: iss, jwksUri: `${iss}/jwks.json`, audiences: [aud] },
+          gateway: IstioGateway.create({ tls: TlsTermination.atLoadBalancer() }),
+          jwt: { issuer: iss, jwks: JwksSource.fromUri(`${iss}/jwks.json`), audiences: JwtAudiences.of([aud]) },
           acknowledgeGatewayWideJwt: true,
         });
       }
@@ -120,7 +126,7 @@ describe('JWT', () => {
       spec: { selector: { app: 'shared-gateway' }, servers: [{ hosts: ['*/*.example.com'], port: { number: 443, name: 'https', protocol: 'HTTP' } }] },
     };
     const docs = [...synth(jwtProps({
-      tls: undefined, existingGateway: 'ingress/tfy-wildcard', gatewayNamespace: 'ingress', gatewaySelector: { app: 'shared-gateway' },
+      gateway: IstioGateway.existing({ name: 'tfy-wildcard', namespace: 'ingress', pods: { namespace: 'ingress', selector: { app: 'shared-gateway' } } }),
     })), gateway];
     const m = model(docs, shared);
     expect((await m.handle(good('ml.example.com', jwt.good))).backend).toBe(BACKEND);
@@ -209,8 +215,8 @@ describe('negative controls: the model finds the known-bad setups', () => {
     const docs = synth(jwtProps(), chart => new IstioGrpcIngress(chart, 'other', {
       hosts: ['other.example.com'],
       backend: Backend.fromName('other', 9000, { portName: 'grpc' }),
-      tls: IstioTls.atLoadBalancer(),
-      jwt: { issuer: other.issuer, jwksUri: `${other.issuer}/jwks.json`, audiences: ['other-app'] },
+      gateway: IstioGateway.create({ tls: TlsTermination.atLoadBalancer() }),
+      jwt: { issuer: other.issuer, jwks: JwksSource.fromUri(`${other.issuer}/jwks.json`), audiences: JwtAudiences.of(['other-app']) },
       acknowledgeGatewayWideJwt: true,
     })).map(d => (d.kind === 'AuthorizationPolicy' && d.spec.action === 'DENY'
       ? { ...d, spec: { ...d.spec, rules: [{ ...d.spec.rules[0], from: [{ source: { notRequestPrincipals: ['*'] } }] }] } } : d));

@@ -6,7 +6,7 @@
  * and no forged identity header.
  */
 import { Testing } from 'cdk8s';
-import { IstioExternalAuthorization, IstioExternalAuthorizationProps } from '../../src';
+import { IstioExternalAuthorization, IstioExternalAuthorizationProps, JwksSource, JwtAudiences } from '../../src';
 import { GatewayWorkload, IstioGatewayModel } from '../../src/lint/model/istio';
 import { backendPath, canonicalHost, reached, variants } from '../../src/lint/model/requests';
 import { Credential, jwtCredentials, newIssuer, TestIssuer } from '../attack/credentials';
@@ -53,7 +53,7 @@ function synth(props: Partial<IstioExternalAuthorizationProps> = {}): any[] {
     provider: {
       name: 'dex-auth-provider', service: 'authservice.istio-system.svc.cluster.local', port: 8080, headersToUpstreamOnAllow: ['kubeflow-userid'],
     },
-    exempt: { hosts: [MODEL_HOST], jwt: { issuer: K8S_ISSUER, jwksUri: `${K8S_ISSUER}/openid/v1/jwks`, audiences: ['sklearn-iris'] } },
+    exempt: { hosts: [MODEL_HOST], jwt: { issuer: K8S_ISSUER, jwks: JwksSource.fromUri(`${K8S_ISSUER}/openid/v1/jwks`), audiences: JwtAudiences.of(['sklearn-iris']) } },
     acknowledgeGatewayWideJwt: true,
     ...props,
   });

@@ -1,5 +1,5 @@
 import { Duration, Testing } from 'cdk8s';
-import { ExternalAuthorizationProtocol, IstioExternalAuthorization, IstioExternalAuthorizationProps } from '../../src';
+import { ExternalAuthorizationProtocol, IstioExternalAuthorization, IstioExternalAuthorizationProps, JwksSource, JwtAudiences, JwtIssuer } from '../../src';
 import { policyRuleMatches } from '../../src/lint/model/istio';
 import { envoyConfigErrors } from '../envoy/protos';
 import { expectValidManifests } from '../schema';
@@ -12,7 +12,9 @@ const provider = {
   port: 8080,
   headersToUpstreamOnAllow: ['kubeflow-userid'],
 };
-const k8sJwt = { issuer: 'https://kubernetes.default.svc.cluster.local', jwksUri: 'https://kubernetes.default.svc.cluster.local/openid/v1/jwks', audiences: ['sklearn-iris'] };
+const K8S_ISSUER = 'https://kubernetes.default.svc.cluster.local';
+const K8S_JWKS_URI = 'https://kubernetes.default.svc.cluster.local/openid/v1/jwks';
+const k8sJwt: JwtIssuer = { issuer: K8S_ISSUER, jwks: JwksSource.fromUri(K8S_JWKS_URI), audiences: JwtAudiences.of(['sklearn-iris']) };
 
 function build(props: Partial<IstioExternalAuthorizationProps> = {}) {
   const chart = newChart('kubeflow');
@@ -77,7 +79,13 @@ describe('defaults: KServe inference paths on the model host, JWT required', () 
 
   test('exempted requests need a token of the issuer for the audience, with an expiry: RequestAuthentication + DENY on host AND paths', () => {
     const ra = oneOf(docs, 'RequestAuthentication');
-    expect(ra.spec.jwtRules).toEqual([{ ...k8sJwt, forwardOriginalToken: false, outputClaimToHeaders: [{ header: 'x-secure-serving-jwt-exp', claim: 'exp' }] }]);
+    expect(ra.spec.jwtRules).toEqual([{
+      issuer: K8S_ISSUER,
+      jwksUri: K8S_JWKS_URI,
+      audiences: ['sklearn-iris'],
+      forwardOriginalToken: false,
+      outputClaimToHeaders: [{ header: 'x-secure-serving-jwt-exp', claim: 'exp' }],
+    }]);
     const deny = docsOf(docs, 'AuthorizationPolicy').find(d => d.metadata.name.includes('requirejwt'));
     const to = [{ operation: { hosts: [MODEL_HOST, `${MODEL_HOST}:*`], paths: ['/v1/models/*', '/v2/models/*', '/inference.GRPCInferenceService/*'] } }];
     expect(deny.spec.rules).toEqual([
@@ -194,7 +202,7 @@ describe('bad input', () => {
     ['fails an exemption without hosts', { exempt: { jwt: k8sJwt } }, /invalid exempt.hosts undefined: expected the host names of the exempted apps/],
     ['fails hosts with the unsafe opt-in', { exempt: { unsafeAllHosts: true, hosts: [MODEL_HOST], jwt: k8sJwt } }, /invalid exempt.hosts/],
     ['fails an exemption without JWT or the anonymous opt-in', { exempt: { hosts: [MODEL_HOST] } }, /invalid exempt.jwt undefined: expected JWT options for exempted requests/],
-    ['fails an empty issuer', { exempt: { hosts: [MODEL_HOST], jwt: { issuer: '', jwksUri: 'https://x.example.com/jwks' } } }, 'invalid exempt.jwt.issuer "": expected an issuer such as'],
+    ['fails an empty issuer', { exempt: { hosts: [MODEL_HOST], jwt: { issuer: '', jwks: JwksSource.fromUri('https://x.example.com/jwks'), audiences: JwtAudiences.of(['a']) } } }, 'invalid exempt.jwt.issuer "": expected an issuer such as'],
     ['fails a bad header name', { provider: { ...provider, includeRequestHeadersInCheck: ['Authorization Header'] } }, 'invalid provider.includeRequestHeadersInCheck[0] "Authorization Header"'],
     ['fails a bad host', { exempt: { hosts: ['not a host'], jwt: k8sJwt } }, 'invalid exempt.hosts[0] "not a host"'],
   ];

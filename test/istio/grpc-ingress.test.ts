@@ -2,7 +2,8 @@ import { generateKeyPairSync } from 'crypto';
 import { ApiObject, Duration, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
-  Backend, IstioGrpcIngress, IstioGrpcIngressProps, IstioTls, JsonWebKeySet,
+  Backend, IstioGateway, IstioGrpcIngress, IstioGrpcIngressProps, JsonWebKeySet, JwksSource, JwtAudiences, JwtIssuer, ProxyPods, TlsCertificate,
+  TlsTermination,
 } from '../../src';
 import { expectValidManifests } from '../schema';
 import { docsOf, newChart, oneOf, SECOND_LOCALE, synthInFreshProcess } from '../util';
@@ -10,7 +11,9 @@ import { docsOf, newChart, oneOf, SECOND_LOCALE, synthInFreshProcess } from '../
 const backend = Backend.fromName('ml-api', 8500, { portName: 'grpc' });
 const ecPem = () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
 
-const JWT = { issuer: 'https://issuer.example.com', jwksUri: 'https://issuer.example.com/jwks', audiences: ['ml-api'] };
+const JWT: JwtIssuer = { issuer: 'https://issuer.example.com', jwks: JwksSource.fromUri('https://issuer.example.com/jwks'), audiences: JwtAudiences.of(['ml-api']) };
+const LB = () => IstioGateway.create({ tls: TlsTermination.atLoadBalancer() });
+const SHARED_PODS: ProxyPods = { namespace: 'ingress', selector: { app: 'gw' } };
 
 /** The seed's ingress; open (allowUnauthenticated) unless the props authenticate, so that each test shows one thing. */
 function build(props: Partial<IstioGrpcIngressProps> = {}) {
@@ -19,7 +22,7 @@ function build(props: Partial<IstioGrpcIngressProps> = {}) {
   const ingress = new IstioGrpcIngress(chart, 'ml-api', {
     hosts: ['ml.example.com'],
     backend,
-    tls: IstioTls.atLoadBalancer(),
+    gateway: LB(),
     allowUnauthenticated: authenticated ? undefined : true,
     acknowledgeGatewayWideJwt: props.jwt !== undefined ? true : undefined,
     ...props,
@@ -70,7 +73,7 @@ describe('TLS at the load balancer (the seed)', () => {
 
 describe('TLS at the gateway', () => {
   test('SIMPLE: HTTPS with the credential and TLS 1.2 minimum', () => {
-    const { docs } = build({ tls: IstioTls.simple('ml-cert'), httpsRedirect: false });
+    const { docs } = build({ gateway: IstioGateway.create({ tls: TlsTermination.atProxy(TlsCertificate.fromSecret('ml-cert')), httpsRedirect: false }) });
     const gw = oneOf(docs, 'Gateway');
     expect(gw.spec.servers).toEqual([{
       hosts: ['ml-services/ml.example.com'],
@@ -81,7 +84,7 @@ describe('TLS at the gateway', () => {
     expect(docs).toMatchSnapshot();
   });
   test('MUTUAL', () => {
-    const { docs } = build({ tls: IstioTls.mutual('ml-mtls') });
+    const { docs } = build({ gateway: IstioGateway.create({ tls: TlsTermination.mutualAtProxy(TlsCertificate.fromSecret('ml-mtls')) }) });
     expect(oneOf(docs, 'Gateway').spec.servers[1].tls).toEqual({ mode: 'MUTUAL', credentialName: 'ml-mtls', minProtocolVersion: 'TLSV1_2' });
     expectValidManifests(docs);
   });
@@ -90,10 +93,7 @@ describe('TLS at the gateway', () => {
 describe('existing gateway', () => {
   test('binds to it and creates no Gateway; policies select the gateway pods given', () => {
     const { docs } = build({
-      tls: undefined,
-      existingGateway: 'istio-system/tfy-wildcard',
-      gatewaySelector: { istio: 'tfy-istio-ingress' },
-      gatewayNamespace: 'istio-system',
+      gateway: IstioGateway.existing({ name: 'tfy-wildcard', namespace: 'istio-system', pods: { namespace: 'istio-system', selector: { istio: 'tfy-istio-ingress' } } }),
       basicAuth: { credentials: [{ username: 'username', password: 'password' }] },
     });
     expect(docsOf(docs, 'Gateway')).toHaveLength(0);
@@ -123,7 +123,7 @@ describe('route options', () => {
     const chart = newChart('ml-services');
     const svc = new kplus.Service(chart, 'svc', { metadata: { name: 'ml-api' }, ports: [{ port: 8500, name: 'grpc-infer' }] });
     new IstioGrpcIngress(chart, 'i', {
-      hosts: ['ml.example.com'], backend: Backend.fromService(svc), tls: IstioTls.atLoadBalancer(), allowUnauthenticated: true, allowDirectBackendAccess: true,
+      hosts: ['ml.example.com'], backend: Backend.fromService(svc), gateway: LB(), allowUnauthenticated: true, allowDirectBackendAccess: true,
     });
     const vs = oneOf(Testing.synth(chart), 'VirtualService');
     expect(vs.spec.http[0].route[0].destination).toEqual({ host: 'ml-api.ml-services.svc.cluster.local', port: { number: 8500 } });
@@ -216,7 +216,7 @@ describe('JWT', () => {
 
   test('an inline JsonWebKeySet', () => {
     const jwks = JsonWebKeySet.fromPublicKeyPem(ecPem());
-    const { docs } = build({ jwt: { issuer: 'me', jwks, audiences: ['ml-api'] } });
+    const { docs } = build({ jwt: { issuer: 'me', jwks: JwksSource.fromKeySet(jwks), audiences: JwtAudiences.of(['ml-api']) } });
     const rule = oneOf(docs, 'RequestAuthentication').spec.jwtRules[0];
     expect(rule.jwksUri).toBeUndefined();
     expect(JSON.parse(rule.jwks)).toEqual(JSON.parse(jwks.toJson()));
@@ -233,7 +233,8 @@ describe('JWT', () => {
 
 describe('bad input', () => {
   const cred = [{ username: 'u', password: 'p' }];
-  const cases: [string, Partial<IstioGrpcIngressProps>, string | RegExp][] = [
+  // a function where making the props fails already (the value types check their arguments)
+  const cases: [string, Partial<IstioGrpcIngressProps> | (() => Partial<IstioGrpcIngressProps>), string | RegExp][] = [
     ['fails no hosts', { hosts: [] }, 'IstioGrpcIngress test/ml-api: invalid hosts []: expected at least one host name'],
     ['fails a host that is not a DNS name', { hosts: ['ml_example'] }, 'invalid hosts[0] "ml_example": expected a fully qualified DNS name'],
     ['fails a duplicate host', { hosts: ['ml.example.com', 'ml.example.com'] }, 'invalid hosts[1] "ml.example.com": expected each host once'],
@@ -249,14 +250,16 @@ describe('bad input', () => {
     ['fails a path matcher not starting with /', { basicAuth: { credentials: cred, pathPrefix: 'v1' } }, 'invalid basicAuth.pathPrefix "v1": expected a path starting with "/"'],
     ['fails a malformed sha256', { basicAuth: { credentials: cred, pluginSha256: 'ABC' } }, 'invalid basicAuth.pluginSha256 "ABC": expected 64 lowercase hexadecimal digits'],
     ['fails basic auth on a wildcard host', { hosts: ['*.example.com'], basicAuth: { credentials: cred } },
-      'invalid hosts "*.example.com": expected host names without wildcards with basicAuth'],
+      'invalid hosts[0] "*.example.com": expected a host name without a wildcard with basicAuth'],
     ['fails a plugin URL scheme', { basicAuth: { credentials: cred, pluginUrl: 'http://example.com/p.wasm' } }, 'invalid basicAuth.pluginUrl "http://example.com/p.wasm"'],
     ['fails JWT with an empty issuer', { jwt: { ...JWT, issuer: '' } }, 'invalid jwt.issuer "": expected an issuer such as'],
-    ['fails a non-https JWKS URI', { jwt: { ...JWT, jwksUri: 'http://x.example.com/jwks' } }, 'invalid jwt.jwksUri "http://x.example.com/jwks": expected an https:// URL'],
-    ['fails neither JWKS source', { jwt: { issuer: 'i', audiences: ['a'] } }, 'invalid jwt.jwksUri undefined: expected exactly one of jwt.jwksUri and jwt.jwks'],
-    ['fails both JWKS sources', { jwt: { ...JWT, jwks: JsonWebKeySet.fromPublicKeyPem(ecPem()) } }, /expected exactly one of jwt.jwksUri and jwt.jwks/],
-    ['fails JWT without audiences', { jwt: { issuer: 'i', jwksUri: 'https://x.example.com/j' } },
-      /invalid jwt.audiences undefined: expected the audiences \(aud claim\) tokens must be for: without them every token of the issuer is accepted/],
+    ['fails a non-https JWKS URI', () => ({ jwt: { ...JWT, jwks: JwksSource.fromUri('http://x.example.com/jwks') } }),
+      'JwksSource.fromUri: invalid uri "http://x.example.com/jwks": expected an https:// URL'],
+    // a caller without the types (JavaScript) can leave the audiences out
+    ['fails JWT without audiences', { jwt: { issuer: 'i', jwks: JwksSource.fromUri('https://x.example.com/j') } as JwtIssuer },
+      /invalid jwt.audiences undefined: expected a JwtAudiences, from JwtAudiences.acceptAny\(\), JwtAudiences.of\(\) \(required: the audiences \(aud claim\) tokens must be for; without them every token of the issuer is accepted/],
+    ['fails JWT with empty audiences', () => ({ jwt: { ...JWT, audiences: JwtAudiences.of([]) } }),
+      'JwtAudiences.of: invalid audiences []: expected at least one audience'],
     ['fails basic auth and JWT together', { basicAuth: { credentials: cred }, jwt: { ...JWT, issuer: 'i' } }, 'invalid jwt "i": expected either basicAuth or jwt, not both'],
     ['fails JWT without acknowledging that it applies to the whole gateway', { jwt: JWT, acknowledgeGatewayWideJwt: undefined },
       /invalid acknowledgeGatewayWideJwt undefined: expected true with jwt: the RequestAuthentication applies to every request through the gateway pods/],
@@ -264,32 +267,32 @@ describe('bad input', () => {
       'invalid jwt undefined: expected jwt or basicAuth: without either, anyone who reaches the gateway can call the backend (allowUnauthenticated: true if that is intended)'],
     ['fails allowUnauthenticated given as a string', { allowUnauthenticated: 'true' as any }, 'invalid allowUnauthenticated "true": expected true or false'],
     ['fails allowUnauthenticated with JWT', { jwt: JWT, allowUnauthenticated: true }, 'invalid allowUnauthenticated true: expected false (or unset) with jwt'],
-    ['fails authentication on an existing gateway without its pods\' selector', { tls: undefined, existingGateway: 'ingress/shared', jwt: JWT },
-      /invalid gatewaySelector undefined: expected the labels of the pods that serve ingress\/shared \(its spec.selector\)/],
-    ['fails authentication on an existing gateway without its pods\' namespace', { tls: undefined, existingGateway: 'ingress/shared', jwt: JWT, gatewaySelector: { app: 'gw' } },
-      /invalid gatewayNamespace undefined: expected the namespace of the pods that serve ingress\/shared/],
-    ['fails httpsRedirect given as a string', { httpsRedirect: 'false' as any }, 'invalid httpsRedirect "false": expected true or false'],
+    ['fails httpsRedirect given as a string', () => ({ gateway: IstioGateway.create({ tls: TlsTermination.atLoadBalancer(), httpsRedirect: 'false' as any }) }),
+      'IstioGateway.create: invalid options.httpsRedirect "false": expected true or false'],
     ['fails a realm the plugin cannot write unquoted', { basicAuth: { credentials: cred, realm: 'my models' } }, 'invalid basicAuth.realm "my models"'],
-    ['fails no TLS for a new gateway', { tls: undefined }, 'invalid tls undefined: expected IstioTls.atLoadBalancer()'],
-    ['fails TLS with an existing gateway', { existingGateway: 'istio-system/gw' }, 'invalid tls IstioTls.atLoadBalancer(): expected no tls with existingGateway'],
-    ['fails a malformed existing gateway', { tls: undefined, existingGateway: 'gw' }, 'invalid existingGateway "gw": expected a Gateway as "namespace/name"'],
+    ['fails an existing gateway without a namespace', { gateway: IstioGateway.existing({ name: 'gw', namespace: '', pods: SHARED_PODS }) },
+      'invalid gateway.namespace ""'],
+    ['fails an existing gateway whose name is "namespace/name"', { gateway: IstioGateway.existing({ name: 'ingress/gw', namespace: 'ingress', pods: SHARED_PODS }) },
+      'invalid gateway.name "ingress/gw"'],
     ['fails a zero timeout', { timeout: Duration.seconds(0) }, 'invalid timeout 0ms'],
     ['fails an unknown retry condition', { retries: { retryOn: ['sometimes'] } }, 'invalid retries.retryOn[0] "sometimes"'],
-    ['fails an empty gateway selector', { gatewaySelector: {} }, 'invalid gatewaySelector {}'],
-    ['fails a bad gateway namespace', { gatewayNamespace: 'Istio' }, 'invalid gatewayNamespace "Istio"'],
+    ['fails an empty gateway selector', { gateway: IstioGateway.create({ tls: TlsTermination.atLoadBalancer(), pods: { namespace: 'istio-system', selector: {} } }) },
+      'invalid gateway.pods.selector {}'],
+    ['fails a bad gateway namespace', { gateway: IstioGateway.create({ tls: TlsTermination.atLoadBalancer(), pods: { namespace: 'Istio', selector: { istio: 'ingressgateway' } } }) },
+      'invalid gateway.pods.namespace "Istio"'],
   ];
   test.each(cases)('%s', (_name, props, message) => {
-    expect(() => build(props)).toThrow(message);
+    expect(() => build(typeof props === 'function' ? props() : props)).toThrow(message);
   });
 
   test('fails a cdk8s-plus Service whose port is not named for gRPC, saying how to fix it', () => {
     const chart = newChart();
     const svc = new kplus.Service(chart, 'svc', { ports: [{ port: 8500, name: 'port-8500' }] });
-    expect(() => new IstioGrpcIngress(chart, 'i', { hosts: ['ml.example.com'], backend: Backend.fromService(svc), tls: IstioTls.atLoadBalancer(), allowUnauthenticated: true }))
+    expect(() => new IstioGrpcIngress(chart, 'i', { hosts: ['ml.example.com'], backend: Backend.fromService(svc), gateway: LB(), allowUnauthenticated: true }))
       .toThrow(/name it when you create the Service, for example ports: \[\{ port: 8500, name: "grpc" \}\]/);
   });
   test('fails a TLS credential that is not a Secret name', () => {
-    expect(() => IstioTls.simple('')).toThrow('IstioTls.simple: invalid credentialName ""');
-    expect(() => IstioTls.mutual('Bad_Name')).toThrow('IstioTls.mutual: invalid credentialName "Bad_Name"');
+    expect(() => TlsTermination.atProxy(TlsCertificate.fromSecret(''))).toThrow('TlsCertificate.fromSecret: invalid secretName ""');
+    expect(() => TlsTermination.mutualAtProxy(TlsCertificate.fromSecret('Bad_Name'))).toThrow('TlsCertificate.fromSecret: invalid secretName "Bad_Name"');
   });
 });

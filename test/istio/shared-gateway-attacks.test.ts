@@ -9,7 +9,9 @@
  */
 import { ApiObject, Chart, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { Backend, GatewayApiGrpcIngress, GatewayApiTls, IstioGrpcIngress, IstioTls } from '../../src';
+import {
+  Backend, GatewayApiGateway, GatewayApiGrpcIngress, IstioGateway, IstioGrpcIngress, JwksSource, JwtAudiences, JwtIssuer, TlsTermination,
+} from '../../src';
 import { GatewayWorkload, IstioGatewayModel, sidecarInbound } from '../../src/lint/model/istio';
 import { AttackRequest, GRPC_HEADERS, GRPC_INFER_PATH, reached, variants } from '../../src/lint/model/requests';
 import { Credential, jwtCredentials, newIssuer, TestIssuer } from '../attack/credentials';
@@ -17,7 +19,7 @@ import { expectValidManifests } from '../schema';
 import { newChart } from '../util';
 
 const ISSUER = 'https://issuer.example.com';
-const JWT = { issuer: ISSUER, jwksUri: `${ISSUER}/jwks.json`, audiences: ['ml-api'] };
+const JWT: JwtIssuer = { issuer: ISSUER, jwks: JwksSource.fromUri(`${ISSUER}/jwks.json`), audiences: JwtAudiences.of(['ml-api']) };
 let issuer: TestIssuer;
 let jwt: { good: Credential; bad: Credential[] };
 
@@ -59,7 +61,11 @@ function istioIngress(): Setup {
   const chart = newChart('ml-services');
   const { deployment, service } = model(chart);
   new IstioGrpcIngress(chart, 'ingress', {
-    hosts: ['ml.example.com'], backend: Backend.fromService(service), tls: IstioTls.atLoadBalancer(), jwt: JWT, acknowledgeGatewayWideJwt: true,
+    hosts: ['ml.example.com'],
+    backend: Backend.fromService(service),
+    gateway: IstioGateway.create({ tls: TlsTermination.atLoadBalancer() }),
+    jwt: JWT,
+    acknowledgeGatewayWideJwt: true,
   });
   const fqdn = `${ApiObject.of(service).name}.ml-services.svc.cluster.local`;
   const docs = Testing.synth(chart);
@@ -75,7 +81,7 @@ function gatewayApiIngress(): Setup {
   const chart = newChart('ml-services');
   const { deployment, service } = model(chart);
   const ingress = new GatewayApiGrpcIngress(chart, 'ingress', {
-    hosts: ['ml.example.com'], backend: Backend.fromService(service), tls: GatewayApiTls.atLoadBalancer(), jwt: JWT,
+    hosts: ['ml.example.com'], backend: Backend.fromService(service), gateway: GatewayApiGateway.create({ tls: TlsTermination.atLoadBalancer() }), jwt: JWT,
   });
   const gw = ApiObject.of(ingress.gateway!).name;
   const fqdn = `${ApiObject.of(service).name}.ml-services.svc.cluster.local`;

@@ -3,7 +3,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { App, Chart, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { Backend, IstioGrpcIngress, IstioTls, KServeLocalGateway, MeshWideStrictMtls } from '../../src';
+import {
+  Backend, IstioGateway, IstioGrpcIngress, KServeLocalGateway, MeshWideStrictMtls, TlsCertificate, TlsTermination,
+} from '../../src';
 import { KSERVE_DEFAULT_INGRESS } from '../fixtures/kserve-ingress';
 import { expectValidManifests } from '../schema';
 import { newChart, oneOf } from '../util';
@@ -26,7 +28,7 @@ test('HTTP: Gateway on 8082 and Service 80 -> 8082 without port translation', ()
 
 test('HTTPS: 8445 SIMPLE with the credential, Service 443 -> 8445', () => {
   const chart = newChart('istio-system');
-  new KServeLocalGateway(chart, 'local', { https: true, credentialName: 'kserve-cluster-local-tls' });
+  new KServeLocalGateway(chart, 'local', { tls: TlsTermination.atProxy(TlsCertificate.fromSecret('kserve-cluster-local-tls')) });
   const docs = Testing.synth(chart);
   expect(oneOf(docs, 'Gateway').spec.servers[0]).toEqual({
     hosts: ['*'],
@@ -40,7 +42,7 @@ test('HTTPS: 8445 SIMPLE with the credential, Service 443 -> 8445', () => {
 
 test('the ingress config merges into the current document: only the keys the gateway needs change, and it says which', () => {
   const chart = newChart('istio-system');
-  const gw = new KServeLocalGateway(chart, 'local', { https: true, credentialName: 'tls' });
+  const gw = new KServeLocalGateway(chart, 'local', { tls: TlsTermination.atProxy(TlsCertificate.fromSecret('tls')) });
   const current = { ...KSERVE_DEFAULT_INGRESS, someFutureKey: { kept: true } };
   const merged = gw.ingressConfig(JSON.stringify(current));
   expect(JSON.parse(merged.document)).toEqual({
@@ -68,7 +70,7 @@ test('App.synth() writes the keys as a merge patch under <outdir>/values/; a ref
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'values-'));
   try {
     const app = new App({ outdir });
-    new KServeLocalGateway(new Chart(app, 'mesh'), 'local', { https: true, credentialName: 'tls' });
+    new KServeLocalGateway(new Chart(app, 'mesh'), 'local', { tls: TlsTermination.atProxy(TlsCertificate.fromSecret('tls')) });
     app.synthYaml();
     expect(fs.existsSync(path.join(outdir, 'values'))).toBe(false);
     app.synth();
@@ -89,7 +91,7 @@ test('App.synth() writes the keys as a merge patch under <outdir>/values/; a ref
     const bad = new App({ outdir: refused });
     const chart = new Chart(bad, 'mesh', { namespace: 'ml' });
     new KServeLocalGateway(chart, 'local');
-    new IstioGrpcIngress(chart, 'api', { hosts: ['a.example.com'], backend: Backend.fromService(new kplus.Service(chart, 'svc', { ports: [{ port: 1, name: 'grpc' }] })), tls: IstioTls.atLoadBalancer(), allowUnauthenticated: true });
+    new IstioGrpcIngress(chart, 'api', { hosts: ['a.example.com'], backend: Backend.fromService(new kplus.Service(chart, 'svc', { ports: [{ port: 1, name: 'grpc' }] })), gateway: IstioGateway.create({ tls: TlsTermination.atLoadBalancer() }), allowUnauthenticated: true });
     expect(() => bad.synth()).toThrow(/expected a Service that selects pods/);
     expect(fs.existsSync(path.join(refused, 'values'))).toBe(false);
     fs.rmSync(refused, { recursive: true, force: true });
@@ -112,11 +114,13 @@ test('mesh-wide strict mTLS: PeerAuthentication, *.local ISTIO_MUTUAL, knative-l
 });
 
 describe('bad input', () => {
-  test('fails HTTPS without a credential', () => {
-    expect(() => new KServeLocalGateway(newChart(), 'g', { https: true })).toThrow('KServeLocalGateway test/g: invalid credentialName undefined: expected the name of the TLS Secret with https: true');
-  });
-  test('fails a credential without HTTPS', () => {
-    expect(() => new KServeLocalGateway(newChart(), 'g', { credentialName: 'tls' })).toThrow('invalid credentialName "tls": expected no credentialName without https: true');
+  test('fails a TLS termination the local gateway cannot serve', () => {
+    expect(() => new KServeLocalGateway(newChart(), 'g', { tls: TlsTermination.atLoadBalancer() }))
+      .toThrow('KServeLocalGateway test/g: invalid tls TlsTermination.atLoadBalancer(): expected TlsTermination.atProxy(certificate), TlsTermination.insecurePlainHttp()');
+    expect(() => new KServeLocalGateway(newChart(), 'g', { tls: TlsTermination.mutualAtProxy(TlsCertificate.fromSecret('tls')) }))
+      .toThrow('KServeLocalGateway test/g: invalid tls TlsTermination.mutualAtProxy(TlsCertificate.fromSecret("tls")): expected TlsTermination.atProxy(certificate), TlsTermination.insecurePlainHttp()');
+    expect(() => new KServeLocalGateway(newChart(), 'g', { tls: TlsTermination.atProxy(TlsCertificate.fromTraefikCertResolver('letsencrypt')) }))
+      .toThrow('KServeLocalGateway test/g: invalid tls.certificate TlsCertificate.fromTraefikCertResolver("letsencrypt"): expected TlsCertificate.fromSecret(secretName) or TlsCertificate.fromCertManager(options)');
   });
   test('fails a bad ingress gateway reference and scheme', () => {
     expect(() => new KServeLocalGateway(newChart(), 'g', { ingress: { ingressGateway: 'gateway' } }))

@@ -10,7 +10,8 @@ import * as kplus from 'cdk8s-plus-27';
 import * as fc from 'fast-check';
 import { Make, props, setForeignInstances, shared } from './_support';
 import {
-  Backend, BasicAuthUser, ExternalAuthorizationProtocol, GatewayApiTls, IstioTls, JsonWebKeySet, JwtAlgorithm, NlbAlpnPolicy, NlbScheme, TraefikTls,
+  Backend, BasicAuthUser, ExternalAuthorizationProtocol, GatewayApiGateway, IstioGateway, JsonWebKeySet, JwksSource, JwtAlgorithm, JwtAudiences,
+  NlbAlpnPolicy, NlbScheme, TlsCertificate, TlsTermination,
 } from '../../src';
 import { FIXED_PUBLIC_KEY_PEM } from '../fixtures/public-key';
 
@@ -139,23 +140,24 @@ export const jwks = fc.constantFrom(
 
 /** Audiences, or any audience. */
 const audienceChoice = fc.oneof(
-  fc.array(text(20), { minLength: 1, maxLength: 4 }).map(audiences => ({ audiences })),
-  fc.array(text(20), { minLength: 1, maxLength: 4 }).map(audiences => ({ audiences, acceptAnyAudience: false })),
-  fc.constant({ acceptAnyAudience: true }),
+  fc.array(text(20), { minLength: 1, maxLength: 4 }).map(a => shared(`JwtAudiences.of(${JSON.stringify(a)})`, JwtAudiences.of(a))),
+  fc.constant(shared('JwtAudiences.acceptAny()', JwtAudiences.acceptAny())),
 );
 
-/** The issuer, one key source and the audiences; `more` adds the construct's own options. */
-export function jwtOptions(more: { [k: string]: fc.Arbitrary<unknown> }): fc.Arbitrary<any> {
-  return fc.record({
-    issuer,
-    source: fc.oneof(httpsUrl.map(jwksUri => ({ jwksUri })), jwks.map(j => ({ jwks: j }))),
-    audience: audienceChoice,
-    more: props({}, more),
-  }).map(r => ({ issuer: r.issuer, ...r.source, ...r.audience, ...r.more }));
+/** A JWKS source: a URL or inlined keys. */
+export const jwksSource = fc.oneof(
+  httpsUrl.map(u => shared(`JwksSource.fromUri(${JSON.stringify(u)})`, JwksSource.fromUri(u))),
+  jwks.map(j => new Make(`JwksSource.fromKeySet(${j.label})`, (chart, tag) => JwksSource.fromKeySet(j.build(chart, tag)))),
+);
+
+/** A JwtIssuer: the issuer, one key source and the audiences; `more` adds the construct's own options. */
+export function jwtOptions(more: { [k: string]: fc.Arbitrary<unknown> } = {}): fc.Arbitrary<any> {
+  return fc.record({ issuer, jwks: jwksSource, audiences: audienceChoice, more: props({}, more) })
+    .map(r => ({ issuer: r.issuer, jwks: r.jwks, audiences: r.audiences, ...r.more }));
 }
 
-/** IstioJwtOptions. */
-export const istioJwt = jwtOptions({ forwardOriginalToken: fc.boolean() });
+/** A JwtIssuer as every construct takes it. */
+export const istioJwt = jwtOptions({ forwardToken: fc.boolean() });
 
 // ---------------------------------------------------------------------------------------------
 // Backends
@@ -223,24 +225,35 @@ export function anyBackend(namespaces: fc.Arbitrary<string>): fc.Arbitrary<Make<
 // TLS and users
 // ---------------------------------------------------------------------------------------------
 
-export const istioTls = fc.oneof(
-  fc.constant(shared('IstioTls.atLoadBalancer()', IstioTls.atLoadBalancer())),
-  dnsSubdomain.map(n => shared(`IstioTls.simple(${JSON.stringify(n)})`, IstioTls.simple(n))),
-  dnsSubdomain.map(n => shared(`IstioTls.mutual(${JSON.stringify(n)})`, IstioTls.mutual(n))),
+/** A certificate in a Secret, or from cert-manager. */
+export const secretCertificate = fc.oneof(
+  dnsSubdomain.map(n => shared(`TlsCertificate.fromSecret(${JSON.stringify(n)})`, TlsCertificate.fromSecret(n))),
+  dnsSubdomain.map(n => shared(`TlsCertificate.fromCertManager({ issuerName: ${JSON.stringify(n)} })`, TlsCertificate.fromCertManager({ issuerName: n }))),
 );
 
+const atProxy = (c: Make<TlsCertificate>) => new Make(`TlsTermination.atProxy(${c.label})`, (chart, tag) => TlsTermination.atProxy(c.build(chart, tag)));
+
+/** TLS for an Istio Gateway: at the load balancer, at the gateway, or mutual. */
+export const istioTls = fc.oneof(
+  fc.constant(shared('TlsTermination.atLoadBalancer()', TlsTermination.atLoadBalancer())),
+  secretCertificate.map(atProxy),
+  secretCertificate.map(c => new Make(`TlsTermination.mutualAtProxy(${c.label})`, (chart, tag) => TlsTermination.mutualAtProxy(c.build(chart, tag)))),
+);
+
+/** TLS for a Gateway API Gateway: at the load balancer or at the gateway. */
 export const gatewayApiTls = fc.oneof(
-  fc.constant(shared('GatewayApiTls.atLoadBalancer()', GatewayApiTls.atLoadBalancer())),
-  dnsSubdomain.map(n => shared(`GatewayApiTls.fromSecret(${JSON.stringify(n)})`, GatewayApiTls.fromSecret(n))),
+  fc.constant(shared('TlsTermination.atLoadBalancer()', TlsTermination.atLoadBalancer())),
+  secretCertificate.map(atProxy),
 );
 
 /** A certificate resolver name. */
 export const resolverName = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,15}$/);
 
+/** TLS for Traefik: at Traefik with a Secret, cert-manager or a resolver, or plain HTTP. */
 export const traefikTls = fc.oneof(
-  resolverName.map(n => shared(`TraefikTls.certResolver(${JSON.stringify(n)})`, TraefikTls.certResolver(n))),
-  dnsSubdomain.map(n => shared(`TraefikTls.fromSecret(${JSON.stringify(n)})`, TraefikTls.fromSecret(n))),
-  fc.constant(shared('TraefikTls.insecurePlainHttp()', TraefikTls.insecurePlainHttp())),
+  resolverName.map(n => atProxy(shared(`TlsCertificate.fromTraefikCertResolver(${JSON.stringify(n)})`, TlsCertificate.fromTraefikCertResolver(n)))),
+  secretCertificate.map(atProxy),
+  fc.constant(shared('TlsTermination.insecurePlainHttp()', TlsTermination.insecurePlainHttp())),
 );
 
 const BCRYPT64 = './ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -273,9 +286,15 @@ export const users = fc.constantFrom('bcrypt', 'apr1', 'sha1').chain(alg =>
 
 // Wrong values for props of one library class: instances of the others.
 setForeignInstances([
-  { fqn: 'cdk8s-secure-serving.IstioTls', value: shared('IstioTls.atLoadBalancer()', IstioTls.atLoadBalancer()) },
-  { fqn: 'cdk8s-secure-serving.GatewayApiTls', value: shared('GatewayApiTls.atLoadBalancer()', GatewayApiTls.atLoadBalancer()) },
-  { fqn: 'cdk8s-secure-serving.TraefikTls', value: shared('TraefikTls.insecurePlainHttp()', TraefikTls.insecurePlainHttp()) },
+  { fqn: 'cdk8s-secure-serving.TlsTermination', value: shared('TlsTermination.atLoadBalancer()', TlsTermination.atLoadBalancer()) },
+  { fqn: 'cdk8s-secure-serving.TlsCertificate', value: shared('TlsCertificate.fromSecret("x")', TlsCertificate.fromSecret('x')) },
+  { fqn: 'cdk8s-secure-serving.IstioGateway', value: shared('IstioGateway.create(lb)', IstioGateway.create({ tls: TlsTermination.atLoadBalancer() })) },
+  {
+    fqn: 'cdk8s-secure-serving.GatewayApiGateway',
+    value: shared('GatewayApiGateway.create(lb)', GatewayApiGateway.create({ tls: TlsTermination.atLoadBalancer() })),
+  },
+  { fqn: 'cdk8s-secure-serving.JwksSource', value: shared('JwksSource.fromUri(x)', JwksSource.fromUri('https://x.example.com/j')) },
+  { fqn: 'cdk8s-secure-serving.JwtAudiences', value: shared('JwtAudiences.acceptAny()', JwtAudiences.acceptAny()) },
   { fqn: 'cdk8s-secure-serving.JwtAlgorithm', value: shared('JwtAlgorithm.RS256', JwtAlgorithm.RS256) },
   { fqn: 'cdk8s-secure-serving.Backend', value: shared('Backend.fromName("svc", 8500)', Backend.fromName('svc', 8500)) },
 ]);

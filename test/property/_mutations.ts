@@ -72,22 +72,18 @@ export const BAD_JWKS_URIS = [
   ' https://issuer.example.com/jwks', 'https://issuer.example.com/jwks ', 'https://0.0.0.0/jwks', 'https://[fe80::1]/jwks',
 ];
 
-/** Breaks one rule of JWT options at `p` (`jwt`, `exempt.jwt`): issuer, exactly one key source, audiences. */
-export function jwtMutations(p: string, jwt: any): Mutation[] {
+/**
+ * Breaks one rule of a JwtIssuer at `p` (`jwt`, `exempt.jwt`): the issuer; the key source and the
+ * audiences missing, or given as the old shapes (a URL string, a list), which only the types refuse.
+ * Bad URLs and audience lists fail in their factories (`JwksSource.fromUri`, `JwtAudiences.of`).
+ */
+export function jwtMutations(p: string, _jwt: any): Mutation[] {
   const out: Mutation[] = [];
   for (const bad of ['', ' ', 'a b', 'x\ty', 'x'.repeat(2049), 'new\nline', '\u0000', ' https://issuer.example.com']) {
     out.push(mutation(`${p}.issuer`, bad));
   }
-  for (const bad of BAD_JWKS_URIS) {
-    out.push(mutation(`${p}.jwksUri`, bad));
-  }
-  out.push(jwt.jwks === undefined ? mutation(`${p}.jwksUri`, DELETE) : mutation(`${p}.jwks`, DELETE, `${p}.jwksUri`));
-  if (jwt.audiences !== undefined) {
-    out.push(mutation(`${p}.audiences`, []), mutation(`${p}.audiences`, ['']), mutation(`${p}.audiences`, ['  ']),
-      mutation(`${p}.audiences[${jwt.audiences.length}]`, ' '), mutation(`${p}.audiences`, DELETE), mutation(`${p}.acceptAnyAudience`, true));
-  } else {
-    out.push(mutation(`${p}.acceptAnyAudience`, false, `${p}.audiences`), mutation(`${p}.acceptAnyAudience`, DELETE, `${p}.audiences`));
-  }
+  out.push(mutation(`${p}.jwks`, DELETE), mutation(`${p}.jwks`, 'https://issuer.example.com/jwks'),
+    mutation(`${p}.audiences`, DELETE), mutation(`${p}.audiences`, ['aud']), mutation(`${p}.forwardToken`, 'false'));
   return out;
 }
 

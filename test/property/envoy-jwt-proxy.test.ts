@@ -1,13 +1,16 @@
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import * as fc from 'fast-check';
-import { anyBackend, dnsLabel, dnsSubdomain, hostname, jwtOptions, method, port, shortLabel, wholeSeconds, word } from './_arbitraries';
-import { BAD_DNS_SUBDOMAINS, durationMutations, integerMutations, jwtMutations, labelMutations, sparseListMutations } from './_mutations';
+import { anyBackend, dnsLabel, dnsSubdomain, hostname, httpsUrl, issuer, jwks, method, port, shortLabel, text, wholeSeconds, word } from './_arbitraries';
+import { BAD_DNS_SUBDOMAINS, BAD_JWKS_URIS, durationMutations, integerMutations, sparseListMutations } from './_mutations';
 import {
-  applyMutation, checkInvalidSpecs, checkValidSpecs, ConstructCase, DELETE, expectChecksCatchBrokenCases, expectRefusedWithoutSecret,
-  materialize, Mutation, mutation, mutationsOf, newApp, props, propsMutations, secretArb, shared,
+  applyMutation, checkInvalidSpecs, checkValidSpecs, ConstructCase, DELETE, expectChecksCatchBrokenCases, expectRefused, expectRefusedWithoutSecret,
+  Make, materialize, Mutation, mutation, mutationsOf, newApp, props, propsMutations, secretArb, shared,
 } from './_support';
-import { EnvoyBackendProtocol, EnvoyJwtProxy, EnvoyServiceType } from '../../src';
+import {
+  EnvoyBackendProtocol, EnvoyJwtProxy, EnvoyServiceType, JsonWebKeySet, JwksSource, JwtAudiences, TlsCertificate, TlsTermination,
+} from '../../src';
+import { FIXED_PUBLIC_KEY_PEM } from '../fixtures/public-key';
 
 const CLASS = 'EnvoyJwtProxy';
 const TIMEOUT = 120_000;
@@ -33,6 +36,24 @@ const cors = props({ allowOrigins: fc.uniqueArray(origin, { minLength: 1, maxLen
   maxAge: wholeSeconds,
 });
 
+/** A JwtIssuer: an issuer, its keys from a URL or inlined, the audiences or any audience. */
+const jwksSource = fc.oneof(
+  httpsUrl.map(uri => shared(`JwksSource.fromUri(${JSON.stringify(uri)})`, JwksSource.fromUri(uri))),
+  jwks.map((set: Make<JsonWebKeySet>) => new Make(`JwksSource.fromKeySet(${set.label})`, (chart, tag) => JwksSource.fromKeySet(set.build(chart, tag)))),
+);
+const audiences = fc.oneof(
+  fc.array(text(20), { minLength: 1, maxLength: 4 }).map(list => shared(`JwtAudiences.of(${JSON.stringify(list)})`, JwtAudiences.of(list))),
+  fc.constant(shared('JwtAudiences.acceptAny()', JwtAudiences.acceptAny())),
+);
+const jwtIssuer = props({ issuer, jwks: jwksSource, audiences }, { forwardToken: fc.boolean() });
+
+/** TLS at the proxy, with a certificate from a Secret or cert-manager. */
+const atProxy = (label: string, certificate: TlsCertificate) => shared(`TlsTermination.atProxy(${label})`, TlsTermination.atProxy(certificate));
+const tls = fc.oneof(
+  dnsSubdomain.map(n => atProxy(`TlsCertificate.fromSecret(${JSON.stringify(n)})`, TlsCertificate.fromSecret(n))),
+  dnsSubdomain.map(n => atProxy(`TlsCertificate.fromCertManager({ issuerName: ${JSON.stringify(n)} })`, TlsCertificate.fromCertManager({ issuerName: n }))),
+);
+
 /** Container resources with requests within limits and a memory limit of at least 64Mi. */
 const resources = props({}, {
   cpu: fc.tuple(fc.integer({ min: 1, max: 4000 }), fc.integer({ min: 0, max: 4000 }), fc.boolean()).map(([r, extra, units]) => ({
@@ -46,9 +67,10 @@ const resources = props({}, {
 
 const valid = props({
   backend: anyBackend(dnsLabel),
-  jwt: jwtOptions({ jwksCacheDuration: wholeSeconds, forwardToken: fc.boolean() }),
-  tlsSecretName: dnsSubdomain,
+  jwt: jwtIssuer,
+  tls,
 }, {
+  jwksCacheDuration: wholeSeconds,
   backendProtocol: fc.constantFrom(...Object.values(EnvoyBackendProtocol)),
   port: port.filter(p => p !== 9901 && p !== 8001),
   servicePort: port,
@@ -58,7 +80,7 @@ const valid = props({
   cors,
   unauthenticatedPaths: fc.array(fc.stringMatching(/^\/[!-~]{1,20}$/), { maxLength: 4 }),
   serviceType: fc.constantFrom(...Object.values(EnvoyServiceType)),
-  routeTimeout: wholeSeconds,
+  timeout: wholeSeconds,
   resources,
   allowDirectBackendAccess: fc.boolean(),
 });
@@ -73,6 +95,24 @@ const CASE: ConstructCase<any> = {
   },
 };
 
+const KEY_SET = shared('JsonWebKeySet.fromPublicKeyPem(P-256)', JsonWebKeySet.fromPublicKeyPem(FIXED_PUBLIC_KEY_PEM));
+
+/**
+ * Breaks one rule of the JwtIssuer at `p` that its types let through (bad URLs and audience lists fail in
+ * JwksSource.fromUri and JwtAudiences.of), or gives it the shapes of the EnvoyJwtOptions of earlier versions.
+ */
+function jwtIssuerMutations(p: string): Mutation[] {
+  const out: Mutation[] = [];
+  for (const bad of ['', ' ', 'a b', 'x\ty', 'x'.repeat(2049), 'new\nline', '\u0000', ' https://issuer.example.com']) {
+    out.push(mutation(`${p}.issuer`, bad));
+  }
+  out.push(mutation(`${p}.jwks`, DELETE), mutation(`${p}.audiences`, DELETE));
+  // a URL or a JsonWebKeySet where a JwksSource goes, a list where JwtAudiences go; the props that moved or went
+  out.push(mutation(`${p}.jwks`, 'https://issuer.example.com/jwks'), mutation(`${p}.jwks`, KEY_SET), mutation(`${p}.audiences`, ['aud']),
+    mutation(`${p}.jwksUri`, 'https://issuer.example.com/jwks'), mutation(`${p}.acceptAnyAudience`, true), mutation(`${p}.jwksCacheDuration`, Duration.minutes(5)));
+  return out;
+}
+
 const cpu = (r: number, l: number) => shared(`{ request: Cpu.millis(${r}), limit: Cpu.millis(${l}) }`, { request: kplus.Cpu.millis(r), limit: kplus.Cpu.millis(l) });
 
 function semanticMutations(spec: any): Mutation[] {
@@ -84,7 +124,15 @@ function semanticMutations(spec: any): Mutation[] {
     'envoyproxy/envoy:contrib-v1.2.0', 'envoyproxy/envoy:v0.36.0']) {
     out.push(mutation('image', bad));
   }
-  out.push(...labelMutations('tlsSecretName', BAD_DNS_SUBDOMAINS));
+  // TLS the proxy does not end itself, or a certificate resolver (Traefik's); the props of earlier versions
+  out.push(
+    mutation('tls', shared('TlsTermination.insecurePlainHttp()', TlsTermination.insecurePlainHttp())),
+    mutation('tls', shared('TlsTermination.atLoadBalancer()', TlsTermination.atLoadBalancer())),
+    mutation('tls', shared('TlsTermination.mutualAtProxy(TlsCertificate.fromSecret("ca"))', TlsTermination.mutualAtProxy(TlsCertificate.fromSecret('ca')))),
+    mutation('tls', shared('TlsTermination.atProxy(TlsCertificate.fromTraefikCertResolver("le"))', TlsTermination.atProxy(TlsCertificate.fromTraefikCertResolver('le')))),
+    mutation('tls', DELETE),
+    mutation('tlsSecretName', 'envoy-tls'),
+  );
   out.push(mutation('backendProtocol', 'http2'), mutation('backendProtocol', 'GRPC'), mutation('serviceType', 'clusterip'), mutation('serviceType', 'ExternalName'));
   const paths: string[] = spec.unauthenticatedPaths ?? [];
   out.push(...sparseListMutations('unauthenticatedPaths', paths.length > 0 ? paths : ['/grpc.health.v1.Health/']));
@@ -109,8 +157,8 @@ function semanticMutations(spec: any): Mutation[] {
   for (const bad of [Duration.millis(1500), Duration.millis(999), Duration.seconds(0), Duration.millis(0.5)]) {
     out.push(withCors({ maxAge: bad }, 'cors.maxAge'));
   }
-  out.push(...durationMutations('routeTimeout', true), ...durationMutations('jwt.jwksCacheDuration', true));
-  out.push(...jwtMutations('jwt', spec.jwt));
+  out.push(...durationMutations('timeout', true), ...durationMutations('jwksCacheDuration', true));
+  out.push(...jwtIssuerMutations('jwt'));
   out.push(
     mutation('resources.cpu', cpu(500, 100), 'resources.cpu.request'),
     mutation('resources.cpu', shared('{ request: Cpu.units(2), limit: Cpu.millis(1999) }', { request: kplus.Cpu.units(2), limit: kplus.Cpu.millis(1999) }),
@@ -150,12 +198,27 @@ describe('EnvoyJwtProxy properties', () => {
           `${scheme}://${encodeURIComponent(user)}:${secret}@169.254.169.254/jwks`,
           ` ${scheme}://${encodeURIComponent(user)}:${secret}@${host}.example.com/jwks`,
         ];
+        const uri = uris[pick % uris.length];
+        // the URL is checked where it is given: JwksSource.fromUri
+        expectRefusedWithoutSecret(() => JwksSource.fromUri(uri), 'JwksSource.fromUri', 'uri', secret);
+        // a caller without the types passes it to the proxy as the key source, or as the jwt.jwksUri of earlier versions
         const { chart } = newApp();
-        const bad = applyMutation(applyMutation(materialize(spec, chart, 'a'), mutation('jwt.jwks', DELETE), chart, 'm'),
-          mutation('jwt.jwksUri', uris[pick % uris.length]), chart, 'm');
-        expectRefusedWithoutSecret(() => CASE.create(chart, CASE.id, bad), `${CLASS} c/${CASE.id}`, 'jwt.jwksUri', secret);
+        const withoutKeys = applyMutation(materialize(spec, chart, 'a'), mutation('jwt.jwks', DELETE), chart, 'm');
+        const [bad, prop] = Math.floor(pick / uris.length) % 2 === 0
+          ? [applyMutation(withoutKeys, mutation('jwt.jwks', uri), chart, 'm'), 'jwt.jwks']
+          : [applyMutation(withoutKeys, mutation('jwt.jwksUri', uri), chart, 'm'), 'jwt.jwksUri'];
+        expectRefusedWithoutSecret(() => CASE.create(chart, CASE.id, bad), `${CLASS} c/${CASE.id}`, prop, secret);
       }), { seed: 20251243, numRuns: 500 });
   }, TIMEOUT);
+
+  test('bad JWKS URLs and TLS Secret names are refused by their factories (JwksSource.fromUri, TlsCertificate.fromSecret), before the proxy sees them', () => {
+    for (const bad of BAD_JWKS_URIS) {
+      expectRefused(() => JwksSource.fromUri(bad), 'JwksSource.fromUri', 'uri');
+    }
+    for (const bad of BAD_DNS_SUBDOMAINS) {
+      expectRefused(() => TlsCertificate.fromSecret(bad), 'TlsCertificate.fromSecret', 'secretName');
+    }
+  });
 
   test('negative controls: the checks catch a schema-invalid document, non-determinism, a TypeError, a wrong prop, acceptance', () => {
     expectChecksCatchBrokenCases(CASE, mutations);

@@ -8,14 +8,17 @@ import { createHash } from 'crypto';
 import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import * as fc from 'fast-check';
-import { anyNameOptions, awsNlbTlsOptions, dns1035Label, dnsLabel, dnsSubdomain, port, PUBLIC_KEY_PEMS, resolverName } from './_arbitraries';
-import { BAD_DNS_LABELS, BAD_DNS_SUBDOMAINS, integerMutations, labelMutations, sparseListMutations } from './_mutations';
+import {
+  anyNameOptions, awsNlbTlsOptions, dns1035Label, dnsLabel, dnsSubdomain, hostList, httpsUrl, jwks, labels, port, PUBLIC_KEY_PEMS, resolverName, text,
+} from './_arbitraries';
+import { BAD_DNS_LABELS, BAD_DNS_SUBDOMAINS, BAD_JWKS_URIS, badHosts, integerMutations, labelMutations, sparseListMutations } from './_mutations';
 import {
   applyMutation, argsMutations, DELETE, expectRefused, expectRefusedWithoutSecret, Make, materialize, Mutation, mutation, newApp,
   parameters, props, secretArb, shared,
 } from './_support';
 import {
-  AwsNlbTls, Backend, BasicAuthUser, GatewayApiTls, GatewayImplementation, IstioTls, JsonWebKeySet, JwtAlgorithm, TraefikTls,
+  AwsNlbTls, Backend, BasicAuthUser, CertManagerIssuerKind, GatewayApiGateway, GatewayImplementation, IstioGateway, JsonWebKeySet, JwksSource,
+  JwtAlgorithm, JwtAudiences, TlsCertificate, TlsTermination, TraefikRouteKind,
 } from '../../src';
 
 const TIMEOUT = 120_000;
@@ -36,7 +39,19 @@ interface FactoryCase {
 }
 
 const CLASSES: { [name: string]: any } = {
-  AwsNlbTls, Backend, BasicAuthUser, GatewayApiTls, GatewayImplementation, IstioTls, JsonWebKeySet, JwtAlgorithm, TraefikTls,
+  AwsNlbTls,
+  Backend,
+  BasicAuthUser,
+  GatewayApiGateway,
+  GatewayImplementation,
+  IstioGateway,
+  JsonWebKeySet,
+  JwksSource,
+  JwtAlgorithm,
+  JwtAudiences,
+  TlsCertificate,
+  TlsTermination,
+  TraefikRouteKind,
 };
 
 function split(name: string): [string, string] {
@@ -112,6 +127,37 @@ const JWKS_KEYS = Object.values(PUBLIC_KEY_PEMS).map(pem => JsonWebKeySet.fromPu
 const jwksJson = fc.uniqueArray(fc.tuple(fc.constantFrom(...JWKS_KEYS), fc.option(kid, { nil: undefined }),
   fc.constantFrom({}, { key_ops: ['verify'] }, { use: 'sig' }, { x5t: 'abc' }, { alg: undefined })), { minLength: 1, maxLength: 3, selector: ([k, id]) => id ?? k.kid })
   .map(keys => JSON.stringify({ keys: keys.map(([k, id, extra]) => ({ ...k, ...(id === undefined ? {} : { kid: id }), ...extra })) }));
+
+// TLS, gateways: the values the front doors take.
+const renderCertificate = (c: TlsCertificate) => JSON.stringify([c._describe(), c.secretName, c.traefikCertResolver, c._certManager]);
+const renderTermination = (t: TlsTermination) => JSON.stringify([t._describe(), t._mode, t.certificate?.secretName, t.certificate?._certManager]);
+/** Gateway options as text: library values by how they were made. */
+const renderGateway = (options: unknown) => JSON.stringify(options, (_key, v) => (v instanceof TlsTermination ? renderTermination(v)
+  : v instanceof GatewayImplementation ? v._describe() : v));
+
+const certManagerOptions = props({ issuerName: dnsSubdomain }, {
+  issuerKind: fc.constantFrom(...Object.values(CertManagerIssuerKind)), dnsNames: hostList(true), secretName: dnsSubdomain,
+});
+const fromSecret = dnsSubdomain.map(n => new Make(`TlsCertificate.fromSecret(${JSON.stringify(n)})`, () => TlsCertificate.fromSecret(n)));
+const fromCertManager = certManagerOptions.map(o => new Make(`TlsCertificate.fromCertManager(${fc.stringify(o)})`, () => TlsCertificate.fromCertManager(o)));
+const certificate = fc.oneof(
+  fromSecret, fromCertManager,
+  resolverName.map(n => new Make(`TlsCertificate.fromTraefikCertResolver(${JSON.stringify(n)})`, () => TlsCertificate.fromTraefikCertResolver(n))),
+);
+const atLoadBalancer = shared('TlsTermination.atLoadBalancer()', TlsTermination.atLoadBalancer());
+const atProxy = (c: fc.Arbitrary<Make<TlsCertificate>>, m: 'atProxy' | 'mutualAtProxy' = 'atProxy') =>
+  c.map(cert => new Make(`TlsTermination.${m}(${cert.label})`, (chart, tag) => TlsTermination[m](cert.build(chart, tag))));
+const istioTls = fc.oneof(fc.constant(atLoadBalancer), atProxy(fc.oneof(fromSecret, fromCertManager)),
+  atProxy(fc.oneof(fromSecret, fromCertManager), 'mutualAtProxy'));
+const gatewayApiTls = fc.oneof(fc.constant(atLoadBalancer), atProxy(fc.oneof(fromSecret, fromCertManager)));
+const proxyPods = fc.record({ namespace: dnsLabel, selector: labels });
+const annotations = fc.dictionary(fc.stringMatching(/^([a-z0-9]{1,8}\.io\/)?[a-z][a-z0-9-]{0,10}$/), fc.string({ maxLength: 20 }), { maxKeys: 3 });
+const implementation = fc.oneof(
+  fc.option(props({}, { gatewayClassName: dnsSubdomain }), { nil: undefined })
+    .map(o => new Make(`GatewayImplementation.istio(${fc.stringify(o)})`, () => GatewayImplementation.istio(o))),
+  fc.option(props({}, { gatewayClassName: dnsSubdomain, proxyNamespace: dnsLabel }), { nil: undefined })
+    .map(o => new Make(`GatewayImplementation.envoyGateway(${fc.stringify(o)})`, () => GatewayImplementation.envoyGateway(o))),
+);
 
 /** Valid arguments: no error, and the same result in two fresh apps. */
 function checkValidArgs(f: FactoryCase, options: { seed: number; numRuns: number; endOnFailure?: boolean }): void {
@@ -246,29 +292,88 @@ const FACTORIES: FactoryCase[] = [
       ];
     },
   },
-  ...(['simple', 'mutual'] as const).map(m => ({
-    name: `IstioTls.${m}`,
+  {
+    name: 'TlsCertificate.fromSecret',
     valid: dnsSubdomain.map(n => [n]),
-    render: (t: IstioTls) => `${t.credentialName}`,
-    semantic: () => labelMutations('credentialName', BAD_DNS_SUBDOMAINS),
+    render: renderCertificate,
+    semantic: () => labelMutations('secretName', BAD_DNS_SUBDOMAINS),
+  },
+  {
+    name: 'TlsCertificate.fromCertManager',
+    valid: certManagerOptions.map(o => [o]),
+    render: renderCertificate,
+    semantic: ([options]) => {
+      const names: string[] = (options as any).dnsNames ?? ['api.example.com'];
+      return [
+        ...labelMutations('options.issuerName', BAD_DNS_SUBDOMAINS),
+        ...labelMutations('options.secretName', BAD_DNS_SUBDOMAINS),
+        mutation('options.dnsNames', []), ...sparseListMutations('options.dnsNames', names),
+        mutation('options.dnsNames', [...names, names[0]], `options.dnsNames[${names.length}]`),
+        ...badHosts(names[0]).map(h => mutation('options.dnsNames', [...names, h], `options.dnsNames[${names.length}]`)),
+      ];
+    },
+  },
+  {
+    name: 'TlsCertificate.fromTraefikCertResolver',
+    valid: resolverName.map(n => [n]),
+    render: renderCertificate,
+    semantic: () => ['', '-le', 'a b', 'a/b', '.x', 'ä', 'le\n'].map(v => mutation('resolverName', v)),
+  },
+  ...(['atProxy', 'mutualAtProxy'] as const).map(m => ({
+    name: `TlsTermination.${m}`,
+    valid: certificate.map(c => [c]),
+    render: renderTermination,
   })),
   {
-    name: 'GatewayApiTls.fromSecret',
-    valid: dnsSubdomain.map(n => [n]),
-    render: (t: GatewayApiTls) => `${t.secretName}`,
-    semantic: () => labelMutations('secretName', BAD_DNS_SUBDOMAINS),
+    name: 'JwksSource.fromUri',
+    valid: httpsUrl.map(u => [u]),
+    render: (j: JwksSource) => `${j.uri} ${j.keySet === undefined}`,
+    semantic: () => BAD_JWKS_URIS.map(u => mutation('uri', u)),
   },
   {
-    name: 'TraefikTls.certResolver',
-    valid: resolverName.map(n => [n]),
-    render: (t: TraefikTls) => `${t.certResolverName}`,
-    semantic: () => ['', '-le', 'a b', 'a/b', '.x', 'ä', 'le\n'].map(v => mutation('name', v)),
+    name: 'JwksSource.fromKeySet',
+    valid: jwks.map(set => [set]),
+    render: (j: JwksSource) => `${j.uri} ${j.keySet?.toJson()}`,
   },
   {
-    name: 'TraefikTls.fromSecret',
-    valid: dnsSubdomain.map(n => [n]),
-    render: (t: TraefikTls) => `${t.secretName}`,
-    semantic: () => labelMutations('secretName', BAD_DNS_SUBDOMAINS),
+    name: 'JwtAudiences.of',
+    valid: fc.array(text(20), { minLength: 1, maxLength: 4 }).map(list => [list]),
+    render: (a: JwtAudiences) => JSON.stringify(a.audiences),
+    semantic: ([list]) => {
+      const audiences = list as string[];
+      return [
+        mutation('audiences', []), ...sparseListMutations('audiences', audiences),
+        ...['', ' ', '\t'].map(v => mutation('audiences', [...audiences, v], `audiences[${audiences.length}]`)),
+      ];
+    },
+  },
+  {
+    name: 'IstioGateway.create',
+    valid: props({ tls: istioTls }, { name: dnsSubdomain, pods: proxyPods, httpsRedirect: fc.boolean(), loadBalancerAnnotations: annotations })
+      .map(o => [o]),
+    render: (g: IstioGateway) => renderGateway(g._create),
+  },
+  {
+    name: 'IstioGateway.existing',
+    valid: fc.record({ name: dnsSubdomain, namespace: dnsLabel, pods: proxyPods }).map(o => [o]),
+    render: (g: IstioGateway) => renderGateway(g._existing),
+  },
+  {
+    name: 'GatewayApiGateway.create',
+    valid: props({ tls: gatewayApiTls }, { name: dnsSubdomain, implementation, httpsRedirect: fc.boolean(), infrastructureAnnotations: annotations })
+      .map(o => [o]),
+    render: (g: GatewayApiGateway) => `${renderGateway(g._create)} ${g._implementation._describe()}`,
+  },
+  {
+    name: 'GatewayApiGateway.existing',
+    valid: props({ name: dnsSubdomain, namespace: dnsLabel }, { listenerName: dnsSubdomain, implementation }).map(o => [o]),
+    render: (g: GatewayApiGateway) => `${renderGateway(g._existing)} ${g._implementation._describe()}`,
+  },
+  {
+    name: 'TraefikRouteKind.ingress',
+    valid: fc.option(props({}, { ingressClassName: dnsLabel }), { nil: undefined }).map(o => [o]),
+    render: (k: TraefikRouteKind) => `${k.kind} ${k.ingressClassName}`,
+    semantic: () => labelMutations('options.ingressClassName', BAD_DNS_LABELS),
   },
   {
     name: 'GatewayImplementation.istio',
@@ -355,6 +460,13 @@ describe('secrets in invalid positions never appear in the error', () => {
     fc.assert(fc.property(secretArb, fc.constantFrom(...USERNAMES), (secret, user) => {
       check('BasicAuthUser.fromPassword', () => BasicAuthUser.fromPassword(user, 'password', { cost: 4, salt: secret }), 'options.salt', secret);
     }), { seed: 20251292, numRuns: 50 });
+  }, TIMEOUT);
+
+  test('JwksSource.fromUri: a URL with user:password', () => {
+    fc.assert(fc.property(secretArb, fc.constantFrom('https', 'http', 'ftp'), fc.constantFrom('jwks-reader', 'a', 'user.name'), (secret, scheme, user) => {
+      check('JwksSource.fromUri', () => JwksSource.fromUri(`${scheme}://${user}:${secret}@issuer.example.com/jwks`), 'uri', secret);
+      check('JwksSource.fromUri', () => JwksSource.fromUri(`https://${secret}@issuer.example.com/jwks`), 'uri', secret);
+    }), { seed: 20251294, numRuns: 300 });
   }, TIMEOUT);
 
   test('JsonWebKeySet: private keys in PEM or JWKS, unparsable documents', () => {

@@ -4,12 +4,16 @@ import {
   anyBackend, awsNlbTlsOptions, backendFromName, backendFromService, dnsLabel, dnsSubdomain, externalAuthorizationProvider, gatewayApiTls,
   grpcPortName, hostList, istioJwt, labelKey, millis, portName, shortLabel, word,
 } from './_arbitraries';
-import { BAD_DNS_LABELS, durationMutations, hostListMutations, jwtMutations, labelMutations, providerMutations } from './_mutations';
+import { BAD_DNS_LABELS, durationMutations, hostListMutations, jwtMutations, providerMutations } from './_mutations';
 import {
-  applyMutation, checkInvalidSpecs, checkValidSpecs, ConstructCase, DELETE, expectChecksCatchBrokenCases,
-  expectRefusedWithoutSecret, Make, materialize, Mutation, mutation, mutationsOf, NAMESPACE, newApp, props, propsMutations, secretArb, shared,
+  applyMutation, argsMutations, checkInvalidSpecs, checkValidSpecs, ConstructCase, DELETE, expectChecksCatchBrokenCases, expectRefused,
+  expectRefusedWithoutSecret, Make, materialize, Mutation, mutation, mutationsOf, NAMESPACE, newApp, props, propsMutations, secretArb,
+  shared,
 } from './_support';
-import { AwsNlbTls, Backend, GatewayApiGrpcIngress, GatewayApiHttpIngress, GatewayApiTls, GatewayImplementation } from '../../src';
+import {
+  AwsNlbTls, Backend, GatewayApiGateway, GatewayApiGrpcIngress, GatewayApiHttpIngress, GatewayImplementation, JwksSource, TlsCertificate,
+  TlsTermination,
+} from '../../src';
 
 const TIMEOUT = 120_000;
 type Kind = 'grpc' | 'http';
@@ -56,6 +60,35 @@ const externalAuthorization = externalAuthorizationProvider(false, fc.constantFr
 const pathPrefixes = fc.uniqueArray(fc.oneof(fc.constant('/'), fc.stringMatching(/^(\/[A-Za-z0-9\-_~!$&'()*+,;=:@]{1,12}){1,3}$/)
   .filter(p => !p.split('/').some(s => s === '.' || s === '..'))), { minLength: 1, maxLength: 4 });
 
+/**
+ * The Gateway of a spec: `GatewayApiGateway.create` or `.existing` of `options` (plain data, with
+ * `Make` values), built per app; mutations replace one option.
+ */
+class GatewaySpec extends Make<GatewayApiGateway> {
+  constructor(public readonly how: 'create' | 'existing', public readonly options: { readonly [key: string]: unknown }) {
+    super(`GatewayApiGateway.${how}(${fc.stringify(options)})`, (chart, tag) => (how === 'create'
+      ? GatewayApiGateway.create(materialize(options, chart, tag))
+      : GatewayApiGateway.existing(materialize(options, chart, tag))));
+  }
+
+  /** On Envoy Gateway. */
+  public get eg(): boolean {
+    const impl = this.options.implementation;
+    return impl instanceof Make && impl.label.startsWith('GatewayImplementation.envoyGateway');
+  }
+
+  /** The same Gateway with options replaced (`DELETE`: left out). */
+  public with(changes: { readonly [key: string]: unknown }): GatewaySpec {
+    const options: { [key: string]: unknown } = { ...this.options, ...changes };
+    for (const [k, v] of Object.entries(changes)) {
+      if (v === DELETE) {
+        delete options[k];
+      }
+    }
+    return new GatewaySpec(this.how, options);
+  }
+}
+
 function specs(kind: Kind, impl: Impl, auth: Auth, existing: boolean): fc.Arbitrary<any> {
   const authProps = props({
     ...(auth.startsWith('jwt') ? { jwt: istioJwt } : {}),
@@ -63,25 +96,20 @@ function specs(kind: Kind, impl: Impl, auth: Auth, existing: boolean): fc.Arbitr
     ...(auth === 'open' ? { allowUnauthenticated: fc.constant(true) } : {}),
   }, auth === 'open' ? {} : { allowUnauthenticated: fc.constant(false) });
   const acknowledge: { [k: string]: fc.Arbitrary<unknown> } = impl === 'eg' ? {} : existing && auth === 'jwt' ? { acknowledgeGatewayWideJwt: fc.constant(true) } : {};
-  const gateway = existing
-    ? props({ existingGateway: fc.tuple(dnsLabel, dnsLabel).map(([a, b]) => `${a}/${b}`), ...acknowledge }, { listenerName: dnsLabel })
-    : props({ tls: gatewayApiTls, ...acknowledge }, {
-      infrastructureAnnotations: annotations,
-      httpsRedirect: fc.boolean(),
-      ...(impl === 'istio' && auth !== 'jwt' ? { acknowledgeGatewayWideJwt: fc.boolean() } : {}),
-    });
-  const rest = props({ hosts: hostList(impl === 'eg' || auth === 'open', 8), backend: backend(kind), implementation: implementation(impl) }, {
+  const gatewayOptions = existing
+    ? props({ namespace: dnsLabel, name: dnsLabel }, { listenerName: dnsLabel })
+    : props({ tls: gatewayApiTls }, { infrastructureAnnotations: annotations, httpsRedirect: fc.boolean() });
+  const gateway = fc.tuple(gatewayOptions, implementation(impl)).map(([o, i]) =>
+    new GatewaySpec(existing ? 'existing' : 'create', i === undefined ? o : { ...o, implementation: i }));
+  const others = props({ ...acknowledge }, {
+    ...(!existing && impl === 'istio' && auth !== 'jwt' ? { acknowledgeGatewayWideJwt: fc.boolean() } : {}),
+  });
+  const rest = props({ hosts: hostList(impl === 'eg' || auth === 'open', 8), backend: backend(kind), gateway }, {
     allowDirectBackendAccess: fc.boolean(),
     ...(impl === 'eg' || kind === 'http' ? { timeout: millis } : {}),
     ...(kind === 'http' ? { pathPrefixes } : {}),
   });
-  return fc.tuple(rest, authProps, gateway).map(([a, b, c]) => {
-    const out: any = { ...a, ...b, ...c };
-    if (out.implementation === undefined) {
-      delete out.implementation;
-    }
-    return out;
-  });
+  return fc.tuple(rest, authProps, others).map(([a, b, c]) => ({ ...a, ...b, ...c }));
 }
 
 function valid(kind: Kind): fc.Arbitrary<any> {
@@ -132,11 +160,17 @@ const MANY_PREFIXES = Array.from({ length: 65 }, (_, i) => `/p${i}`);
 
 function semanticMutations(kind: Kind) {
   return (spec: any): Mutation[] => {
-    const eg = spec.implementation?.label.startsWith('GatewayImplementation.envoyGateway') === true;
+    const gw: GatewaySpec = spec.gateway;
+    const eg = gw.eg;
+    const existing = gw.how === 'existing';
+    /** The Gateway with `changes`, refused at `gateway.<at>`. */
+    const gateway = (changes: { [key: string]: unknown }, at: string) => mutation('gateway', gw.with(changes), `gateway.${at}`);
     const out: Mutation[] = [...hostListMutations('hosts', spec.hosts), ...OTHER_NAMESPACE.map(b => mutation('backend', b))];
-    out.push(mutation('hosts', MANY_HOSTS), mutation('infrastructureAnnotations', MANY_ANNOTATIONS),
-      mutation('infrastructureAnnotations', { 'example.com/long': 'x'.repeat(4097) },
-        spec.existingGateway === undefined ? 'infrastructureAnnotations.example.com/long' : 'infrastructureAnnotations'));
+    out.push(mutation('hosts', MANY_HOSTS));
+    if (!existing) {
+      out.push(gateway({ infrastructureAnnotations: MANY_ANNOTATIONS }, 'infrastructureAnnotations'),
+        gateway({ infrastructureAnnotations: { 'example.com/long': 'x'.repeat(4097) } }, 'infrastructureAnnotations.example.com/long'));
+    }
     if (kind === 'http') {
       out.push(mutation('pathPrefixes', MANY_PREFIXES));
     }
@@ -175,22 +209,31 @@ function semanticMutations(kind: Kind) {
     if (eg || kind === 'http') {
       out.push(...durationMutations('timeout', false), mutation('timeout', Duration.hours(100000)));
     }
-    if (spec.existingGateway !== undefined) {
-      for (const bad of ['noslash', 'a/b/c', 'Istio-System/gw', 'ns/', '/gw', 'ns_1/gw', '', 'ns/gw.x', ' ns/gw', `${'a'.repeat(64)}/gw`, `ns/${'b'.repeat(64)}`]) {
-        out.push(mutation('existingGateway', bad));
+    if (existing) {
+      // A Gateway's namespace is a DNS-1123 label, its name a DNS-1123 subdomain.
+      const badRefs: [string, string, string][] = [
+        ['', 'gw', 'namespace'], ['a', 'b/c', 'name'], ['Istio-System', 'gw', 'namespace'], ['ns', '', 'name'], ['ns_1', 'gw', 'namespace'],
+        ['', '', 'namespace'], [' ns', 'gw', 'namespace'], ['a'.repeat(64), 'gw', 'namespace'], ['ns', 'b'.repeat(64), 'name'], ['ns', 'Gw', 'name'],
+        ['ns', 'gw.', 'name'], ['ns', 'g w', 'name'],
+      ];
+      for (const [namespace, name, at] of badRefs) {
+        out.push(gateway({ namespace, name }, at));
       }
-      out.push(
-        mutation('tls', shared('GatewayApiTls.atLoadBalancer()', GatewayApiTls.atLoadBalancer())),
-        mutation('infrastructureAnnotations', { a: 'b' }), mutation('httpsRedirect', false), ...labelMutations('listenerName', BAD_DNS_LABELS),
-      );
+      out.push(...BAD_DNS_LABELS.map(bad => gateway({ listenerName: bad }, 'listenerName')));
       if (jwt && !eg) {
         out.push(mutation('acknowledgeGatewayWideJwt', false), mutation('acknowledgeGatewayWideJwt', DELETE));
       }
     } else {
-      out.push(mutation('tls', DELETE), mutation('listenerName', 'https'));
+      // Where TLS ends for a Gateway API Gateway: at the load balancer, or at the gateway with a Secret or cert-manager.
+      const plain = shared('TlsTermination.insecurePlainHttp()', TlsTermination.insecurePlainHttp());
+      const mutual = shared('TlsTermination.mutualAtProxy(TlsCertificate.fromSecret("ca"))', TlsTermination.mutualAtProxy(TlsCertificate.fromSecret('ca')));
+      const resolver = shared('TlsTermination.atProxy(TlsCertificate.fromTraefikCertResolver("le"))',
+        TlsTermination.atProxy(TlsCertificate.fromTraefikCertResolver('le')));
+      out.push(gateway({ tls: plain }, 'tls'), gateway({ tls: mutual }, 'tls'), gateway({ tls: resolver }, 'tls.certificate'));
       for (const bad of [{ '-bad': 'x' }, { 'a/b/c': 'x' }, { '/x': 'y' }, { 'a b': 'c' }, { x: 'ok', ä: 'x' }]) {
-        out.push(mutation('infrastructureAnnotations', bad));
+        out.push(gateway({ infrastructureAnnotations: bad }, 'infrastructureAnnotations'));
       }
+      out.push(...BAD_DNS_LABELS.map(bad => gateway({ name: bad }, 'name')));
     }
     if (kind === 'http') {
       const prefixes: string[] = spec.pathPrefixes ?? ['/'];
@@ -222,13 +265,31 @@ for (const kind of ['grpc', 'http'] as Kind[]) {
     test('secrets in invalid positions never appear in the error', () => {
       const withJwt = fc.oneof(specs(kind, 'istio', 'jwt', false), specs(kind, 'istio', 'jwt', true), specs(kind, 'eg', 'jwt', false),
         specs(kind, 'eg', 'jwt+ext', true));
-      fc.assert(fc.property(withJwt, secretArb, word(10), fc.constantFrom('https', 'http', 'HTTPS'), shortLabel, (spec, secret, user, scheme, host) => {
+      // A JWKS URL with credentials: refused where it is given (JwksSource.fromUri); and, given to the
+      // construct in place of a JwksSource (the URL itself, the old jwt.jwksUri, an object holding it), refused there.
+      const places = fc.constantFrom<[string, (uri: string) => unknown]>(
+        ['jwt.jwks', uri => uri], ['jwt.jwks', uri => ({ uri })], ['jwt.jwksUri', uri => uri]);
+      fc.assert(fc.property(withJwt, secretArb, word(10), fc.constantFrom('https', 'http', 'HTTPS'), shortLabel, places,
+        (spec, secret, user, scheme, host, [at, value]) => {
+          const { chart } = newApp();
+          const uri = `${scheme}://${encodeURIComponent(user)}:${secret}@${host}.example.com/jwks`;
+          expectRefusedWithoutSecret(() => JwksSource.fromUri(uri), 'JwksSource.fromUri', 'uri', secret);
+          const bad = applyMutation(applyMutation(materialize(spec, chart, 'a'), mutation('jwt.jwks', DELETE), chart, 'm'),
+            mutation(at, value(uri)), chart, 'm');
+          expectRefusedWithoutSecret(() => c.create(chart, c.id, bad), `${c.className} c/${c.id}`, at, secret);
+        }), { seed: kind === 'grpc' ? 20251213 : 20251223, numRuns: 300 });
+    }, TIMEOUT);
+
+    test('wrong shapes of the Gateway\'s options: refused by GatewayApiGateway.create and .existing, naming the option', () => {
+      const gateways = fc.oneof(...(['istio', 'eg'] as Impl[]).flatMap(impl => [false, true].map(existing =>
+        specs(kind, impl, 'open', existing).map(spec => spec.gateway as GatewaySpec))));
+      const cases = gateways.chain(gw => fc.constantFrom(...argsMutations('GatewayApiGateway', gw.how, [gw.options])).map(m => ({ gw, m })));
+      fc.assert(fc.property(cases, ({ gw, m }) => {
         const { chart } = newApp();
-        const uri = `${scheme}://${encodeURIComponent(user)}:${secret}@${host}.example.com/jwks`;
-        const bad = applyMutation(applyMutation(materialize(spec, chart, 'a'), mutation('jwt.jwks', DELETE), chart, 'm'),
-          mutation('jwt.jwksUri', uri), chart, 'm');
-        expectRefusedWithoutSecret(() => c.create(chart, c.id, bad), `${c.className} c/${c.id}`, 'jwt.jwksUri', secret);
-      }), { seed: kind === 'grpc' ? 20251213 : 20251223, numRuns: 300 });
+        const args = applyMutation({ options: materialize(gw.options, chart, 'a') }, m, chart, 'm');
+        expectRefused(() => (gw.how === 'create' ? GatewayApiGateway.create(args.options) : GatewayApiGateway.existing(args.options)),
+          `GatewayApiGateway.${gw.how}`, m.expect ?? m.path);
+      }), { seed: kind === 'grpc' ? 20251214 : 20251224, numRuns: 500 });
     }, TIMEOUT);
 
     test('negative controls: the checks catch a schema-invalid document, non-determinism, a TypeError, a wrong prop, acceptance', () => {

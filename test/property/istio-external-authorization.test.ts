@@ -1,18 +1,36 @@
 import * as fc from 'fast-check';
-import { dnsLabel, externalAuthorizationProvider, hostList, istioJwt, labels, shortLabel, word } from './_arbitraries';
+import { dnsLabel, externalAuthorizationProvider, hostList, httpsUrl, issuer, jwks, labels, shortLabel, text, word } from './_arbitraries';
 import {
   BAD_DNS_LABELS, hostListMutations, jwtMutations, labelMapMutations, labelMutations, providerMutations, sparseListMutations,
 } from './_mutations';
 import {
   applyMutation, checkInvalidSpecs, checkValidSpecs, ConstructCase, DELETE, expectChecksCatchBrokenCases, expectRefusedWithoutSecret,
-  materialize, Mutation, mutation, mutationsOf, newApp, props, propsMutations, secretArb,
+  Make, materialize, Mutation, mutation, mutationsOf, newApp, props, propsMutations, secretArb, shared,
 } from './_support';
-import { IstioExternalAuthorization } from '../../src';
+import { IstioExternalAuthorization, JsonWebKeySet, JwksSource, JwtAudiences } from '../../src';
 
 const CLASS = 'IstioExternalAuthorization';
 const TIMEOUT = 120_000;
 
 const provider = externalAuthorizationProvider(true);
+
+/**
+ * A JwtIssuer: the issuer, its keys (a JWKS URL or a key set, built per app) and the audiences (or any audience, by
+ * choice).
+ */
+const jwksSource = fc.oneof(
+  httpsUrl.map(uri => new Make(`JwksSource.fromUri(${JSON.stringify(uri)})`, () => JwksSource.fromUri(uri))),
+  jwks.map((set: Make<JsonWebKeySet>) => new Make(`JwksSource.fromKeySet(${set.label})`, (chart, tag) => JwksSource.fromKeySet(set.build(chart, tag)))),
+);
+const audiences = fc.oneof(
+  fc.array(text(20), { minLength: 1, maxLength: 4 }).map(list => new Make(`JwtAudiences.of(${JSON.stringify(list)})`, () => JwtAudiences.of(list))),
+  fc.constant(shared('JwtAudiences.acceptAny()', JwtAudiences.acceptAny())),
+);
+const jwtIssuer = props({ issuer, jwks: jwksSource, audiences }, { forwardToken: fc.boolean() });
+
+/** The gateway pods without `gatewayPods`. */
+const DEFAULT_PODS = { namespace: 'istio-system', selector: { istio: 'ingressgateway' } };
+const gatewayPods = fc.record({ namespace: dnsLabel, selector: labels });
 
 /** Path patterns: exact, `prefix*` or `*suffix`. */
 const pathPattern = fc.oneof(
@@ -28,13 +46,13 @@ const exempt = fc.tuple(
   ),
   props({}, { paths: fc.array(pathPattern, { minLength: 1, maxLength: 5 }) }),
   fc.oneof(
-    props({ jwt: istioJwt }, { allowAnonymous: fc.constant(false) }),
+    props({ jwt: jwtIssuer }, { allowAnonymous: fc.constant(false) }),
     fc.constant({ allowAnonymous: true }),
   ),
 ).map(([a, b, c]) => ({ ...a, ...b, ...c }));
 
 const valid = fc.tuple(
-  props({ provider }, { gatewaySelector: labels, gatewayNamespace: dnsLabel }),
+  props({ provider }, { gatewayPods }),
   fc.oneof(
     props({}, { acknowledgeGatewayWideJwt: fc.boolean() }),
     props({ exempt }, {}),
@@ -57,7 +75,10 @@ const CASE: ConstructCase<any> = {
 function semanticMutations(spec: any): Mutation[] {
   const out: Mutation[] = [];
   out.push(...providerMutations('provider', spec.provider));
-  out.push(...labelMapMutations('gatewaySelector'), ...labelMutations('gatewayNamespace', BAD_DNS_LABELS));
+  // the gateway pods (without gatewayPods: the default ones, with one of them changed)
+  const pods = spec.gatewayPods ?? DEFAULT_PODS;
+  out.push(...labelMapMutations('selector').map(m => mutation('gatewayPods', { ...pods, selector: m.value }, 'gatewayPods.selector')));
+  out.push(...labelMutations('namespace', BAD_DNS_LABELS).map(m => mutation('gatewayPods', { ...pods, namespace: m.value }, 'gatewayPods.namespace')));
   const ex = spec.exempt;
   if (ex === undefined) {
     out.push(mutation('exempt', { paths: ['/v1/models/*'], allowAnonymous: true }, 'exempt.hosts'));
@@ -101,9 +122,11 @@ describe('IstioExternalAuthorization properties', () => {
     fc.assert(fc.property(withJwt, secretArb, word(10), fc.constantFrom('https', 'http'), shortLabel, (spec, secret, user, scheme, host) => {
       const { chart } = newApp();
       const uri = `${scheme}://${encodeURIComponent(user)}:${secret}@${host}.example.com/jwks`;
-      const bad = applyMutation(applyMutation(materialize(spec, chart, 'a'), mutation('exempt.jwt.jwks', DELETE), chart, 'm'),
-        mutation('exempt.jwt.jwksUri', uri), chart, 'm');
-      expectRefusedWithoutSecret(() => CASE.create(chart, CASE.id, bad), `${CLASS} c/${CASE.id}`, 'exempt.jwt.jwksUri', secret);
+      // the URL is refused where it is given: by JwksSource.fromUri, as the issuer's keys are built
+      const jwksFromUri = new Make('JwksSource.fromUri(<a URL with a password>)', () => JwksSource.fromUri(uri));
+      expectRefusedWithoutSecret(
+        () => CASE.create(chart, CASE.id, applyMutation(materialize(spec, chart, 'a'), mutation('exempt.jwt.jwks', jwksFromUri), chart, 'm')),
+        'JwksSource.fromUri', 'uri', secret);
     }), { seed: 20251253, numRuns: 300 });
   }, TIMEOUT);
 

@@ -1,15 +1,16 @@
 import * as fc from 'fast-check';
 import {
-  backendFromName, backendFromService, dnsLabel, grpcBackend, hostList, hostname, istioJwt, istioTls, labels, method, millis, word,
+  backendFromName, backendFromService, dnsLabel, dnsSubdomain, grpcBackend, hostList, hostname, httpsUrl, issuer, jwks, labels, method, millis, text,
+  word,
 } from './_arbitraries';
 import {
-  BAD_DNS_LABELS, durationMutations, hostListMutations, integerMutations, jwtMutations, labelMapMutations, labelMutations,
+  BAD_DNS_LABELS, BAD_DNS_SUBDOMAINS, durationMutations, hostListMutations, integerMutations, labelMapMutations, labelMutations,
 } from './_mutations';
 import {
   applyMutation, checkInvalidSpecs, checkValidSpecs, ConstructCase, DELETE, expectChecksCatchBrokenCases, expectRefusedWithoutSecret,
-  materialize, Mutation, mutation, mutationsOf, newApp, props, propsMutations, secretArb, shared,
+  Make, materialize, Mutation, mutation, mutationsOf, newApp, props, propsMutations, secretArb, shared,
 } from './_support';
-import { Backend, IstioGrpcIngress, IstioTls } from '../../src';
+import { Backend, IstioGateway, IstioGrpcIngress, JsonWebKeySet, JwksSource, JwtAudiences, TlsCertificate, TlsTermination } from '../../src';
 
 const CLASS = 'IstioGrpcIngress';
 const TIMEOUT = 120_000;
@@ -42,21 +43,66 @@ const basicAuth = props({
   pluginSha256: fc.stringMatching(/^[a-f0-9]{64}$/),
 });
 
-const existingGateway = fc.tuple(dnsLabel, dnsLabel).map(([a, b]) => `${a}/${b}`);
+// ---------------------------------------------------------------------------------------------
+// The JWT issuer (JwtIssuer: the key source and the audiences are values of their own classes)
+// ---------------------------------------------------------------------------------------------
+
+const jwksFromUri = (uri: string) => new Make(`JwksSource.fromUri(${JSON.stringify(uri)})`, () => JwksSource.fromUri(uri));
+const jwksSource = fc.oneof(
+  httpsUrl.map(jwksFromUri),
+  jwks.map((set: Make<JsonWebKeySet>) => new Make(`JwksSource.fromKeySet(${set.label})`, (chart, tag) => JwksSource.fromKeySet(set.build(chart, tag)))),
+);
+const audiences = fc.oneof(
+  fc.array(text(20), { minLength: 1, maxLength: 4 }).map(list => new Make(`JwtAudiences.of(${JSON.stringify(list)})`, () => JwtAudiences.of(list))),
+  fc.constant(shared('JwtAudiences.acceptAny()', JwtAudiences.acceptAny())),
+);
+const jwtIssuer = props({ issuer, jwks: jwksSource, audiences }, { forwardToken: fc.boolean() });
+
+// ---------------------------------------------------------------------------------------------
+// The gateway (IstioGateway: a Gateway the ingress creates, or one that exists)
+// ---------------------------------------------------------------------------------------------
+
+const DEFAULT_PODS = { namespace: 'istio-system', selector: { istio: 'ingressgateway' } };
+
+/**
+ * `IstioGateway.create(options)` or `IstioGateway.existing(options)`, built per app; `change`
+ * (a mutation of the options, by options path) makes a gateway the ingress must refuse.
+ */
+class GatewayMake extends Make<IstioGateway> {
+  constructor(public readonly kind: 'create' | 'existing', public readonly options: any, change?: Mutation) {
+    super(`IstioGateway.${kind}(${fc.stringify(options)})${change === undefined ? '' : ` with ${change.path} = ${fc.stringify(change.value)}`}`,
+      (chart, tag) => {
+        const built = materialize(options, chart, tag);
+        return IstioGateway[kind](change === undefined ? built : applyMutation(built, change, chart, tag));
+      });
+  }
+
+  /** A mutation of the ingress's `gateway`: these options with `change`, refused as `gateway.<change path>`. */
+  public mutated(change: Mutation, basis: any = this.options): Mutation {
+    return mutation('gateway', new GatewayMake(this.kind, basis, change), `gateway.${change.expect ?? change.path}`);
+  }
+}
+
+const tlsSecret = dnsSubdomain.map(n => ({ label: `TlsCertificate.fromSecret(${JSON.stringify(n)})`, make: () => TlsCertificate.fromSecret(n) }));
+const istioTls = fc.oneof(
+  fc.constant(shared('TlsTermination.atLoadBalancer()', TlsTermination.atLoadBalancer())),
+  tlsSecret.map(c => new Make(`TlsTermination.atProxy(${c.label})`, () => TlsTermination.atProxy(c.make()))),
+  tlsSecret.map(c => new Make(`TlsTermination.mutualAtProxy(${c.label})`, () => TlsTermination.mutualAtProxy(c.make()))),
+);
+const proxyPods = fc.record({ namespace: dnsLabel, selector: labels });
+
+const createdGateway = props({ tls: istioTls }, { httpsRedirect: fc.boolean(), pods: proxyPods }).map(o => new GatewayMake('create', o));
+const existingGateway = fc.record({ name: dnsSubdomain, namespace: dnsLabel, pods: proxyPods }).map(o => new GatewayMake('existing', o));
 
 type Mode = 'jwt' | 'basic' | 'open';
 
 function specs(mode: Mode, existing: boolean): fc.Arbitrary<any> {
   const auth = {
-    jwt: props({ jwt: istioJwt, acknowledgeGatewayWideJwt: fc.constant(true) }, { allowUnauthenticated: fc.constant(false) }),
+    jwt: props({ jwt: jwtIssuer, acknowledgeGatewayWideJwt: fc.constant(true) }, { allowUnauthenticated: fc.constant(false) }),
     basic: props({ basicAuth }, { allowUnauthenticated: fc.constant(false), acknowledgeGatewayWideJwt: fc.boolean() }),
     open: props({ allowUnauthenticated: fc.constant(true) }, { acknowledgeGatewayWideJwt: fc.boolean() }),
   }[mode];
-  const gateway = !existing
-    ? props({ tls: istioTls }, { httpsRedirect: fc.boolean(), gatewaySelector: labels, gatewayNamespace: dnsLabel })
-    : mode === 'open'
-      ? props({ existingGateway }, { gatewaySelector: labels, gatewayNamespace: dnsLabel })
-      : props({ existingGateway, gatewaySelector: labels, gatewayNamespace: dnsLabel }, {});
+  const gateway = props({ gateway: existing ? existingGateway : createdGateway }, {});
   const rest = props({ hosts: hostList(mode !== 'basic', 8), backend: grpcBackend }, {
     timeout: millis, retries, allowDirectBackendAccess: fc.boolean(),
   });
@@ -83,6 +129,16 @@ const NOT_GRPC = [
 
 const modeOf = (spec: any): Mode => (spec.jwt !== undefined ? 'jwt' : spec.basicAuth !== undefined ? 'basic' : 'open');
 
+/** Breaks one documented rule of the JwtIssuer at `p` (what its types allow; its factories check the rest). */
+function jwtIssuerMutations(p: string): Mutation[] {
+  const out: Mutation[] = [];
+  for (const bad of ['', ' ', 'a b', 'x\ty', 'x'.repeat(2049), 'new\nline', '\u0000', ' https://issuer.example.com']) {
+    out.push(mutation(`${p}.issuer`, bad));
+  }
+  out.push(mutation(`${p}.jwks`, DELETE), mutation(`${p}.audiences`, DELETE));
+  return out;
+}
+
 /** Values the documentation rules out, prop by prop, for this spec. */
 function semanticMutations(spec: any): Mutation[] {
   const out: Mutation[] = [];
@@ -97,18 +153,22 @@ function semanticMutations(spec: any): Mutation[] {
     mutation('backend', shared('Backend.fromName("svc", 8500, { appProtocol: "http" })', Backend.fromName('svc', 8500, { appProtocol: 'http' }))),
     ...NOT_GRPC.map(b => mutation('backend', b)),
   );
-  if (spec.existingGateway === undefined) {
-    out.push(mutation('tls', DELETE));
+  const gateway: GatewayMake = spec.gateway;
+  if (gateway.kind === 'create') {
+    // TLS this front door does not support: none, or a certificate resolver (Traefik's)
+    out.push(
+      gateway.mutated(mutation('tls', shared('TlsTermination.insecurePlainHttp()', TlsTermination.insecurePlainHttp()))),
+      gateway.mutated(mutation('tls', shared('TlsTermination.atProxy(TlsCertificate.fromTraefikCertResolver("le"))',
+        TlsTermination.atProxy(TlsCertificate.fromTraefikCertResolver('le'))))),
+    );
   } else {
-    out.push(mutation('tls', shared('IstioTls.atLoadBalancer()', IstioTls.atLoadBalancer())), mutation('httpsRedirect', true));
-    for (const bad of ['noslash', 'a/b/c', 'Istio-System/gw', 'ns/', '/gw', `${'a'.repeat(64)}/gw`, `gw/${'a'.repeat(64)}`, 'ns_1/gw', '', 'ns/gw.x']) {
-      out.push(mutation('existingGateway', bad));
-    }
-    if (mode !== 'open') {
-      out.push(mutation('gatewaySelector', DELETE), mutation('gatewayNamespace', DELETE));
-    }
+    out.push(...labelMutations('name', BAD_DNS_SUBDOMAINS).map(m => gateway.mutated(m)));
+    out.push(...labelMutations('namespace', BAD_DNS_LABELS).map(m => gateway.mutated(m)));
   }
-  out.push(...labelMapMutations('gatewaySelector'), ...labelMutations('gatewayNamespace', BAD_DNS_LABELS));
+  // the gateway pods (a created gateway without pods: the default ones, with one of them changed)
+  const withPods = { ...gateway.options, pods: gateway.options.pods ?? DEFAULT_PODS };
+  out.push(...labelMapMutations('pods.selector').map(m => gateway.mutated(m, withPods)));
+  out.push(...labelMutations('pods.namespace', BAD_DNS_LABELS).map(m => gateway.mutated(m, withPods)));
   out.push(...durationMutations('timeout', false), ...durationMutations('retries.perTryTimeout', false));
   out.push(...integerMutations('retries.attempts', 0, 100));
   out.push(mutation('retries.retryOn', []));
@@ -143,10 +203,12 @@ function semanticMutations(spec: any): Mutation[] {
     for (const bad of ['A'.repeat(64), 'a'.repeat(63), 'g'.repeat(64), `${'a'.repeat(64)} `]) {
       out.push(mutation('basicAuth.pluginSha256', bad));
     }
-    out.push(mutation('jwt', { issuer: 'https://i.example.com', jwksUri: 'https://i.example.com/jwks', audiences: ['a'] }));
+    out.push(mutation('jwt', {
+      issuer: 'https://i.example.com', jwks: jwksFromUri('https://i.example.com/jwks'), audiences: shared('JwtAudiences.of(["a"])', JwtAudiences.of(['a'])),
+    }));
   }
   if (mode === 'jwt') {
-    out.push(...jwtMutations('jwt', spec.jwt));
+    out.push(...jwtIssuerMutations('jwt'));
     out.push(mutation('acknowledgeGatewayWideJwt', false), mutation('acknowledgeGatewayWideJwt', DELETE));
   }
   if (mode === 'open') {
@@ -198,12 +260,14 @@ describe('IstioGrpcIngress properties', () => {
       const bad = applyMutation(materialize(withSecret, chart, 'a'), m, chart, 'm');
       expectRefusedWithoutSecret(() => CASE.create(chart, 'api', bad), `${CLASS} c/api`, m.expect ?? m.path, secret);
     }), { seed: 20251203, numRuns: 1000 });
+    // A JWKS URI with credentials: refused by JwksSource.fromUri, before the ingress sees it.
     const jwt = fc.oneof(specs('jwt', false), specs('jwt', true));
     fc.assert(fc.property(jwt, secretArb, word(10), fc.constantFrom('https', 'http'), (spec, secret, user, scheme) => {
       const { chart } = newApp();
       const uri = `${scheme}://${encodeURIComponent(user)}:${secret}@issuer.example.com/jwks`;
-      const bad = materialize({ ...spec, jwt: { ...spec.jwt, jwksUri: uri, jwks: undefined } }, chart, 'a');
-      expectRefusedWithoutSecret(() => CASE.create(chart, 'api', bad), `${CLASS} c/api`, 'jwt.jwksUri', secret);
+      const bad = materialize(spec, chart, 'a');
+      expectRefusedWithoutSecret(() => CASE.create(chart, 'api', { ...bad, jwt: { ...bad.jwt, jwks: JwksSource.fromUri(uri) } }),
+        'JwksSource.fromUri', 'uri', secret);
     }), { seed: 20251204, numRuns: 300 });
   }, TIMEOUT);
 

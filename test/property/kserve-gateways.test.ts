@@ -1,14 +1,29 @@
 import * as fc from 'fast-check';
-import { dnsLabel, dnsSubdomain, hostname, labels } from './_arbitraries';
-import { BAD_DNS_LABELS, BAD_DNS_SUBDOMAINS, badHosts, labelMapMutations, labelMutations } from './_mutations';
+import { dnsLabel, dnsSubdomain, hostList, hostname, labels } from './_arbitraries';
+import { BAD_DNS_LABELS, badHosts, labelMapMutations, labelMutations } from './_mutations';
 import {
   argsMutations, checkInvalidSpecs, checkValidSpecs, ConstructCase, DELETE, expectChecksCatchBrokenCases, expectRefused,
-  Mutation, mutation, mutationsOf, newApp, props, propsMutations,
+  Make, Mutation, mutation, mutationsOf, newApp, props, propsMutations, shared,
 } from './_support';
-import { KServeLocalGateway, MeshWideStrictMtls } from '../../src';
+import { CertManagerIssuerKind, KServeLocalGateway, MeshWideStrictMtls, TlsCertificate, TlsTermination } from '../../src';
 import { KSERVE_DEFAULT_INGRESS } from '../fixtures/kserve-ingress';
 
 const TIMEOUT = 120_000;
+
+/** Proxy pods: a namespace and labels. */
+const proxyPods = fc.record({ namespace: dnsLabel, selector: labels });
+
+/** The Istio ingress gateway pods without `gatewayPods`. */
+const DEFAULT_PODS = { namespace: 'istio-system', selector: { istio: 'ingressgateway' } };
+
+/** `p` replaced by the pods (`pods`, or the default ones) with a bad selector or namespace, refused as `<p>.selector` or `<p>.namespace`. */
+function podsMutations(p: string, pods: any): Mutation[] {
+  const base = pods ?? DEFAULT_PODS;
+  return [
+    ...labelMapMutations('selector').map(m => mutation(p, { ...base, selector: m.value }, `${p}.selector`)),
+    ...labelMutations('namespace', BAD_DNS_LABELS).map(m => mutation(p, { ...base, namespace: m.value }, `${p}.namespace`)),
+  ];
+}
 
 // ---------------------------------------------------------------------------------------------
 // MeshWideStrictMtls
@@ -17,13 +32,13 @@ const TIMEOUT = 120_000;
 const MESH: ConstructCase<any> = {
   className: 'MeshWideStrictMtls',
   id: 'mtls',
-  valid: fc.option(props({}, { rootNamespace: dnsLabel, knativeLocalGateway: fc.boolean(), gatewaySelector: labels }), { nil: undefined }),
+  valid: fc.option(props({}, { rootNamespace: dnsLabel, knativeLocalGateway: fc.boolean(), gatewayPods: proxyPods }), { nil: undefined }),
   create: (chart, id, p) => {
     new MeshWideStrictMtls(chart, id, p);
   },
 };
 
-const meshSemantic = (): Mutation[] => [...labelMutations('rootNamespace', BAD_DNS_LABELS), ...labelMapMutations('gatewaySelector')];
+const meshSemantic = (spec: any): Mutation[] => [...labelMutations('rootNamespace', BAD_DNS_LABELS), ...podsMutations('gatewayPods', spec?.gatewayPods)];
 const meshMutations = mutationsOf((spec: any) => propsMutations(MESH.className, spec), meshSemantic);
 
 // ---------------------------------------------------------------------------------------------
@@ -41,10 +56,23 @@ const ingressOptions = props({}, {
   urlScheme: fc.constantFrom('http', 'https'),
 });
 
+/** HTTPS with a certificate: a Secret, or one cert-manager writes (for the Service's names unless `dnsNames`). */
+const httpsTls = fc.oneof(
+  dnsSubdomain.map(n => new Make(`TlsTermination.atProxy(TlsCertificate.fromSecret(${JSON.stringify(n)}))`,
+    () => TlsTermination.atProxy(TlsCertificate.fromSecret(n)))),
+  props({ issuerName: dnsSubdomain }, {
+    issuerKind: fc.constantFrom(...Object.values(CertManagerIssuerKind)), dnsNames: hostList(true), secretName: dnsSubdomain,
+  }).map(o => new Make(`TlsTermination.atProxy(TlsCertificate.fromCertManager(${fc.stringify(o)}))`,
+    () => TlsTermination.atProxy(TlsCertificate.fromCertManager(o)))),
+);
+
 function localGatewaySpecs(name: fc.Arbitrary<string>): fc.Arbitrary<any> {
   return fc.tuple(
-    fc.oneof(props({ https: fc.constant(true), credentialName: dnsSubdomain }, {}), props({}, { https: fc.constant(false) })),
-    props({}, { name, namespace: dnsLabel, gatewaySelector: labels }),
+    fc.oneof(
+      props({ tls: httpsTls }, {}),
+      props({}, { tls: fc.constant(shared('TlsTermination.insecurePlainHttp()', TlsTermination.insecurePlainHttp())) }),
+    ),
+    props({}, { name, gatewayPods: proxyPods }),
     fc.option(ingressOptions, { nil: undefined }),
   ).map(([a, b, ingress]) => ({ props: { ...a, ...b, ...(ingress === undefined ? {} : { ingress }) } }));
 }
@@ -66,14 +94,15 @@ const LOCAL = localGatewayCase(serviceName);
 
 function localSemantic(spec: any): Mutation[] {
   const p = spec.props;
-  const out: Mutation[] = [
-    ...labelMutations('props.name', BAD_DNS_LABELS), ...labelMutations('props.namespace', BAD_DNS_LABELS), ...labelMapMutations('props.gatewaySelector'),
-  ];
-  if (p.https === true) {
-    out.push(mutation('props.credentialName', DELETE), ...labelMutations('props.credentialName', BAD_DNS_SUBDOMAINS));
-  } else {
-    out.push(mutation('props.credentialName', 'gateway-tls'), mutation('props.https', true, 'props.credentialName'));
-  }
+  const out: Mutation[] = [...labelMutations('props.name', BAD_DNS_LABELS), ...podsMutations('props.gatewayPods', p.gatewayPods)];
+  // TLS the local gateway does not serve: at a load balancer, mutual, or a certificate resolver (Traefik's)
+  out.push(
+    mutation('props.tls', shared('TlsTermination.atLoadBalancer()', TlsTermination.atLoadBalancer())),
+    mutation('props.tls', shared('TlsTermination.mutualAtProxy(TlsCertificate.fromSecret("gateway-tls"))',
+      TlsTermination.mutualAtProxy(TlsCertificate.fromSecret('gateway-tls')))),
+    mutation('props.tls', shared('TlsTermination.atProxy(TlsCertificate.fromTraefikCertResolver("le"))',
+      TlsTermination.atProxy(TlsCertificate.fromTraefikCertResolver('le')))),
+  );
   out.push(...ingressSemantic(p.ingress));
   return out.map(m => ({ ...m, expect: (m.expect ?? m.path).replace(/^props\./, '') }));
 }

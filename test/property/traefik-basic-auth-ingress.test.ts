@@ -1,12 +1,13 @@
 import * as fc from 'fast-check';
-import { anyBackend, backendFromName, dnsLabel, hostname, labels, traefikTls, USERS, users, wildcardHost } from './_arbitraries';
-import { BAD_DNS_LABELS, badHosts, labelMapMutations, labelMutations } from './_mutations';
+import { anyBackend, backendFromName, dnsLabel, dnsSubdomain, hostList, labels, resolverName, USERS, users, wildcardHost } from './_arbitraries';
+import { BAD_DNS_LABELS, hostListMutations, labelMapMutations, labelMutations } from './_mutations';
 import {
-  applyMutation, checkInvalidSpecs, checkValidSpecs, ConstructCase, DELETE, expectChecksCatchBrokenCases, expectRefusedWithoutSecret, Make,
-  materialize, Mutation, mutation, mutationsOf, NAMESPACE, newApp, props, propsMutations, secretArb, shared,
+  applyMutation, checkInvalidSpecs, checkValidSpecs, ConstructCase, DELETE, expectChecksCatchBrokenCases, expectRefused, expectRefusedWithoutSecret,
+  Make, materialize, Mutation, mutation, mutationsOf, NAMESPACE, newApp, props, propsMutations, secretArb, shared,
 } from './_support';
 import {
-  BasicAuthUser, PasswordHashAlgorithm, TraefikBasicAuthIngress, TraefikCipherSuites, TraefikRouteKind, TraefikTls, TraefikTlsVersion,
+  BasicAuthUser, PasswordHashAlgorithm, TlsCertificate, TlsTermination, TraefikBasicAuthIngress, TraefikCipherSuites, TraefikRouteKind,
+  TraefikTlsVersion,
 } from '../../src';
 
 const CLASS = 'TraefikBasicAuthIngress';
@@ -15,6 +16,25 @@ const TIMEOUT = 120_000;
 const entryPoint = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$/);
 /** A realm: not empty, no quotes, backslashes or line breaks. */
 const realm = fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz ABCXYZ0123456789.-_:;,!?()[]{}éß日'.split('')), minLength: 1, maxLength: 30 });
+
+/** TLS at Traefik, with a certificate from a resolver, a Secret or cert-manager. */
+const atProxy = (label: string, certificate: TlsCertificate) => shared(`TlsTermination.atProxy(${label})`, TlsTermination.atProxy(certificate));
+const encryptedTls = fc.oneof(
+  resolverName.map(n => atProxy(`TlsCertificate.fromTraefikCertResolver(${JSON.stringify(n)})`, TlsCertificate.fromTraefikCertResolver(n))),
+  dnsSubdomain.map(n => atProxy(`TlsCertificate.fromSecret(${JSON.stringify(n)})`, TlsCertificate.fromSecret(n))),
+  dnsSubdomain.map(n => atProxy(`TlsCertificate.fromCertManager({ issuerName: ${JSON.stringify(n)} })`, TlsCertificate.fromCertManager({ issuerName: n }))),
+);
+
+/** Traefik's pods: a namespace, and the Helm chart's labels or others. */
+const DEFAULT_SELECTOR = { 'app.kubernetes.io/name': 'traefik' };
+const traefikPods = fc.record({ namespace: dnsLabel, selector: fc.oneof(fc.constant(DEFAULT_SELECTOR), labels) });
+
+/** An Ingress: `TraefikRouteKind.ingress()`, with or without an options object and an ingress class. */
+const ingressKind = fc.oneof(
+  fc.constant(shared('TraefikRouteKind.ingress()', TraefikRouteKind.ingress())),
+  fc.constant(shared('TraefikRouteKind.ingress({})', TraefikRouteKind.ingress({}))),
+  dnsLabel.map(c => shared(`TraefikRouteKind.ingress({ ingressClassName: ${JSON.stringify(c)} })`, TraefikRouteKind.ingress({ ingressClassName: c }))),
+);
 
 const tlsOptions = fc.oneof(
   props({}, {
@@ -28,24 +48,23 @@ const tlsOptions = fc.oneof(
 function specs(encrypted: boolean, ingress: boolean): fc.Arbitrary<any> {
   return fc.tuple(
     props({
-      host: hostname,
+      hosts: hostList(false),
       users,
-      tls: encrypted ? traefikTls.filter(t => !t.label.includes('insecure')) : fc.constant(shared('TraefikTls.insecurePlainHttp()', TraefikTls.insecurePlainHttp())),
+      tls: encrypted ? encryptedTls : fc.constant(shared('TlsTermination.insecurePlainHttp()', TlsTermination.insecurePlainHttp())),
     }, {
       pathPrefix: fc.stringMatching(/^\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/]{0,20}$/),
       realm,
       removeHeader: fc.boolean(),
       secureEntryPoint: entryPoint,
       webEntryPoint: entryPoint,
-      traefikSelector: labels,
       ...(encrypted ? { httpsRedirect: fc.boolean(), tlsOptions } : { httpsRedirect: fc.constant(false) }),
-      ...(ingress ? { ingressClassName: dnsLabel } : { routeKind: fc.constant(TraefikRouteKind.INGRESS_ROUTE) }),
+      ...(ingress ? {} : { routeKind: fc.constant(shared('TraefikRouteKind.ingressRoute()', TraefikRouteKind.ingressRoute())) }),
     }),
-    ingress ? fc.constant({ routeKind: TraefikRouteKind.INGRESS }) : fc.constant({}),
-    // with a backend it can see, a NetworkPolicy admits only Traefik's pods: it needs their namespace
+    ingress ? ingressKind.map(routeKind => ({ routeKind })) : fc.constant({}),
+    // with a backend it can see, a NetworkPolicy admits only Traefik's pods: it needs them
     fc.oneof(
-      props({ backend: anyBackend(fc.constant(NAMESPACE)), traefikNamespace: dnsLabel }, { allowDirectBackendAccess: fc.boolean() }),
-      props({ backend: anyBackend(fc.constant(NAMESPACE)), allowDirectBackendAccess: fc.constant(true) }, { traefikNamespace: dnsLabel }),
+      props({ backend: anyBackend(fc.constant(NAMESPACE)), traefikPods }, { allowDirectBackendAccess: fc.boolean() }),
+      props({ backend: anyBackend(fc.constant(NAMESPACE)), allowDirectBackendAccess: fc.constant(true) }, { traefikPods }),
       props({ backend: backendFromName(props({}, { namespace: fc.constant(NAMESPACE) })) }, { allowDirectBackendAccess: fc.constant(false) }),
     ),
   ).map(([a, kind, b]) => ({ ...a, ...kind, ...b }));
@@ -69,8 +88,9 @@ function fakeUser(username: string, hash: string): Make {
 }
 
 function semanticMutations(spec: any): Mutation[] {
-  const out: Mutation[] = badHosts(spec.host).map(h => mutation('host', h));
-  out.push(mutation('host', `*.${spec.host}`), ...fc.sample(wildcardHost, { numRuns: 2, seed: 1 }).map(h => mutation('host', h)));
+  const hosts: string[] = spec.hosts;
+  const out: Mutation[] = hostListMutations('hosts', hosts);
+  out.push(mutation('hosts[0]', `*.${hosts[0]}`), ...fc.sample(wildcardHost, { numRuns: 2, seed: 1 }).map(h => mutation(`hosts[${hosts.length}]`, h)));
   out.push(...fc.sample(backendFromName(fc.constant({ namespace: 'other' })), { numRuns: 2, seed: 2 }).map(b => mutation('backend', b)));
   const list: Make<BasicAuthUser>[] = spec.users;
   const n = list.length;
@@ -84,7 +104,8 @@ function semanticMutations(spec: any): Mutation[] {
   for (const bad of ['', 'a"b', 'a\\b', 'a\nb', 'a\rb']) {
     out.push(mutation('realm', bad));
   }
-  for (const bad of ['ingress', 'IngressRouteTCP', 'INGRESS']) {
+  // strings, such as the values of the TraefikRouteKind enum of earlier versions
+  for (const bad of ['ingress', 'IngressRouteTCP', 'INGRESS', 'Ingress', 'IngressRoute']) {
     out.push(mutation('routeKind', bad));
   }
   for (const p of ['secureEntryPoint', 'webEntryPoint']) {
@@ -92,10 +113,20 @@ function semanticMutations(spec: any): Mutation[] {
       out.push(mutation(p, bad));
     }
   }
-  out.push(...labelMutations('traefikNamespace', BAD_DNS_LABELS), ...labelMapMutations('traefikSelector'));
+  // Traefik's pods (without them in the spec: the Helm chart's, with one part changed)
+  const pods = spec.traefikPods ?? { namespace: 'traefik', selector: DEFAULT_SELECTOR };
+  const podsMutations = (part: 'namespace' | 'selector', ms: Mutation[]) =>
+    ms.map(m => (spec.traefikPods !== undefined ? m : mutation('traefikPods', { ...pods, [part]: m.value }, m.path)));
+  out.push(...podsMutations('namespace', labelMutations('traefikPods.namespace', BAD_DNS_LABELS)),
+    ...podsMutations('selector', labelMapMutations('traefikPods.selector')));
   if (spec.backend.label.startsWith('Backend.fromService') && spec.allowDirectBackendAccess !== true) {
-    out.push(mutation('traefikNamespace', DELETE));
+    out.push(mutation('traefikPods', DELETE));
   }
+  // the props of earlier versions: a single host, Traefik's namespace and selector, an ingress class beside the route kind
+  out.push(mutation('host', hosts[0]), mutation('traefikNamespace', 'traefik'), mutation('traefikSelector', DEFAULT_SELECTOR), mutation('ingressClassName', 'traefik'));
+  // TLS that Traefik does not end: at a load balancer in front of it, or mutual TLS
+  out.push(mutation('tls', shared('TlsTermination.atLoadBalancer()', TlsTermination.atLoadBalancer())),
+    mutation('tls', shared('TlsTermination.mutualAtProxy(TlsCertificate.fromSecret("ca"))', TlsTermination.mutualAtProxy(TlsCertificate.fromSecret('ca')))));
   const encrypted = !spec.tls.label.includes('insecure');
   if (encrypted) {
     out.push(mutation('tlsOptions.minVersion', 'VersionTLS11'), mutation('tlsOptions.minVersion', 'VersionTLS10'));
@@ -112,11 +143,6 @@ function semanticMutations(spec: any): Mutation[] {
     }
   } else {
     out.push(mutation('httpsRedirect', true), mutation('tlsOptions', {}), mutation('tlsOptions', { sniStrict: true }));
-  }
-  if (spec.routeKind === TraefikRouteKind.INGRESS) {
-    out.push(...labelMutations('ingressClassName', BAD_DNS_LABELS));
-  } else {
-    out.push(mutation('ingressClassName', 'traefik'));
   }
   return out;
 }
@@ -151,6 +177,12 @@ describe('TraefikBasicAuthIngress properties', () => {
       expectRefusedWithoutSecret(() => CASE.create(chart, CASE.id, bad), `${CLASS} c/${CASE.id}`, m.path.replace(/\[\d+\]$/, ''), secret);
     }), { seed: 20251233, numRuns: 1000 });
   }, TIMEOUT);
+
+  test('bad ingress classes are refused by TraefikRouteKind.ingress, before the ingress sees them', () => {
+    for (const bad of BAD_DNS_LABELS) {
+      expectRefused(() => TraefikRouteKind.ingress({ ingressClassName: bad }), 'TraefikRouteKind.ingress', 'options.ingressClassName');
+    }
+  });
 
   test('negative controls: the checks catch a schema-invalid document, non-determinism, a TypeError, a wrong prop, acceptance', () => {
     expectChecksCatchBrokenCases(CASE, mutations);

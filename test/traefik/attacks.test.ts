@@ -6,7 +6,7 @@
 import { Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
-  Backend, BasicAuthUser, TraefikBasicAuthIngress, TraefikBasicAuthIngressProps, TraefikRouteKind, TraefikTls,
+  Backend, BasicAuthUser, TlsCertificate, TlsTermination, TraefikBasicAuthIngress, TraefikBasicAuthIngressProps, TraefikRouteKind,
 } from '../../src';
 import { reached, variants } from '../../src/lint/model/requests';
 import { TraefikModel } from '../../src/lint/model/traefik';
@@ -23,10 +23,10 @@ const creds = basicCredentials(USER, PASSWORD);
 function synth(props: Partial<TraefikBasicAuthIngressProps> = {}): any[] {
   const chart = newChart('bos-rf');
   new TraefikBasicAuthIngress(chart, 'ingress', {
-    host: HOST,
+    hosts: [HOST],
     backend: Backend.fromName('bos-rf-svc', 8000),
     users: [BasicAuthUser.fromPassword(USER, PASSWORD, { cost: 4 })],
-    tls: TraefikTls.certResolver('letsencrypt'),
+    tls: TlsTermination.atProxy(TlsCertificate.fromTraefikCertResolver('letsencrypt')),
     ...props,
   });
   const docs = Testing.synth(chart);
@@ -41,8 +41,8 @@ const leaks = (model: TraefikModel, path: string) =>
 const MODES: [string, Partial<TraefikBasicAuthIngressProps>][] = [
   ['IngressRoute', {}],
   ['IngressRoute with a path prefix', { pathPrefix: '/api' }],
-  ['Ingress', { routeKind: TraefikRouteKind.INGRESS }],
-  ['Ingress with a path prefix', { routeKind: TraefikRouteKind.INGRESS, pathPrefix: '/api' }],
+  ['Ingress', { routeKind: TraefikRouteKind.ingress() }],
+  ['Ingress with a path prefix', { routeKind: TraefikRouteKind.ingress(), pathPrefix: '/api' }],
 ];
 
 describe.each(MODES)('%s', (_name, props) => {
@@ -70,7 +70,7 @@ describe.each(MODES)('%s', (_name, props) => {
 });
 
 test('blocks plain HTTP with a trusted X-Forwarded-Proto on the Ingress redirect route: basic auth follows the redirect', () => {
-  const model = new TraefikModel(synth({ routeKind: TraefikRouteKind.INGRESS }), { trustForwardedHeaders: true });
+  const model = new TraefikModel(synth({ routeKind: TraefikRouteKind.ingress() }), { trustForwardedHeaders: true });
   const req = { scheme: 'http' as const, authority: HOST, method: 'POST', path: '/predict', label: 'forged' };
   expect(model.handle({ ...req, headers: { 'x-forwarded-proto': 'https' } }).status).toBe(401);
   // A TLS-terminating load balancer in front of the web entry point: the right password still works.
@@ -95,7 +95,7 @@ describe('negative controls: the model finds the known-bad setups', () => {
   });
 
   test('an HTTP Ingress with only the redirect middleware is a way around basic auth where forwarded headers are trusted', async () => {
-    const docs = synth({ routeKind: TraefikRouteKind.INGRESS }).map(d => {
+    const docs = synth({ routeKind: TraefikRouteKind.ingress() }).map(d => {
       if (d.kind !== 'Ingress' || !d.metadata.annotations['traefik.ingress.kubernetes.io/router.middlewares'].includes(',')) {
         return d;
       }
@@ -116,22 +116,23 @@ describe('negative controls: the model finds the known-bad setups', () => {
 });
 
 describe('around the door: the backend NetworkPolicy', () => {
+  const TRAEFIK_PODS = { namespace: 'traefik', selector: { 'app.kubernetes.io/name': 'traefik' } };
   function withService(props: Partial<TraefikBasicAuthIngressProps> = {}) {
     const chart = newChart('bos-rf');
     const deployment = new kplus.Deployment(chart, 'model', { containers: [{ image: 'example/model:1.0', portNumber: 8000 }] });
     const service = deployment.exposeViaService({ ports: [{ port: 80, targetPort: 8000, name: 'http' }] });
     const ingress = new TraefikBasicAuthIngress(chart, 'ingress', {
-      host: HOST,
+      hosts: [HOST],
       backend: Backend.fromService(service),
       users: [BasicAuthUser.fromPassword(USER, PASSWORD, { cost: 4 })],
-      tls: TraefikTls.certResolver('letsencrypt'),
+      tls: TlsTermination.atProxy(TlsCertificate.fromTraefikCertResolver('letsencrypt')),
       ...props,
     });
     return { docs: Testing.synth(chart), ingress, deployment };
   }
 
   test('admits only Traefik\'s pods to the backend\'s pods on the target port', () => {
-    const { docs, deployment } = withService({ traefikNamespace: 'traefik' });
+    const { docs, deployment } = withService({ traefikPods: TRAEFIK_PODS });
     expectValidManifests(docs);
     const policies = docs.filter(d => d.kind === 'NetworkPolicy');
     expect(policies).toHaveLength(1);
@@ -149,8 +150,8 @@ describe('around the door: the backend NetworkPolicy', () => {
     });
   });
 
-  test('fails without traefikNamespace for a backend whose pods it can see', () => {
-    expect(() => withService()).toThrow(/invalid traefikNamespace undefined: expected the namespace of Traefik's pods/);
+  test('fails without traefikPods for a backend whose pods it can see', () => {
+    expect(() => withService()).toThrow(/invalid traefikPods undefined: expected Traefik's pods \(\{ namespace, selector \}\)/);
   });
 
   test('allowDirectBackendAccess writes no NetworkPolicy', () => {
@@ -159,7 +160,7 @@ describe('around the door: the backend NetworkPolicy', () => {
   });
 
   test('fails with allowDirectBackendAccess given as a string', () => {
-    expect(() => withService({ allowDirectBackendAccess: 'false' as any, traefikNamespace: 'traefik' }))
+    expect(() => withService({ allowDirectBackendAccess: 'false' as any, traefikPods: TRAEFIK_PODS }))
       .toThrow(/invalid allowDirectBackendAccess "false": expected true or false/);
   });
 });

@@ -1,8 +1,8 @@
 import { ApiObject, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
-  Backend, BasicAuthUser, TraefikBasicAuthIngress, TraefikBasicAuthIngressProps, TraefikCipherSuites, TraefikRouteKind,
-  TraefikTls, TraefikTlsVersion,
+  Backend, BasicAuthUser, TlsCertificate, TlsTermination, TraefikBasicAuthIngress, TraefikBasicAuthIngressProps, TraefikCipherSuites,
+  TraefikRouteKind, TraefikTlsVersion,
 } from '../../src';
 import { expectValidManifests } from '../schema';
 import { docsOf, newChart, oneOf, SECOND_LOCALE, synthInFreshProcess } from '../util';
@@ -14,10 +14,10 @@ const user2 = BasicAuthUser.fromPassword('user2', 'password2', { cost: 4 });
 function build(props: Partial<TraefikBasicAuthIngressProps> = {}, namespace: string | null = 'ml') {
   const chart = newChart(namespace);
   const ingress = new TraefikBasicAuthIngress(chart, 'scoring', {
-    host: HOST,
+    hosts: [HOST],
     backend: Backend.fromName('bos-rf-svc', 8000),
     users: [user1],
-    tls: TraefikTls.certResolver('le'),
+    tls: TlsTermination.atProxy(TlsCertificate.fromTraefikCertResolver('le')),
     ...props,
   });
   return { chart, ingress, docs: Testing.synth(chart) };
@@ -95,7 +95,7 @@ describe('IngressRoute (default)', () => {
 });
 
 describe('Ingress', () => {
-  const { docs } = build({ routeKind: TraefikRouteKind.INGRESS, tls: TraefikTls.fromSecret('scoring-tls'), pathPrefix: '/score' });
+  const { docs } = build({ routeKind: TraefikRouteKind.ingress(), tls: TlsTermination.atProxy(TlsCertificate.fromSecret('scoring-tls')), pathPrefix: '/score' });
 
   test('synthesizes schema-valid documents', () => {
     expect(docsOf(docs, 'Ingress', 'networking.k8s.io/v1')).toHaveLength(2);
@@ -135,7 +135,7 @@ describe('Ingress', () => {
   });
 
   test('a cert resolver is named in an annotation', () => {
-    const out = build({ routeKind: TraefikRouteKind.INGRESS }).docs;
+    const out = build({ routeKind: TraefikRouteKind.ingress() }).docs;
     const ing = docsOf(out, 'Ingress').find(d => d.metadata.annotations['traefik.ingress.kubernetes.io/router.tls']);
     expect(ing.metadata.annotations['traefik.ingress.kubernetes.io/router.tls.certresolver']).toBe('le');
     expect(ing.spec.tls).toBeUndefined();
@@ -186,7 +186,7 @@ describe('options', () => {
   });
 
   test('plain HTTP only with the explicit opt-in: web entry point, no TLS, no redirect', () => {
-    const { docs } = build({ tls: TraefikTls.insecurePlainHttp() });
+    const { docs } = build({ tls: TlsTermination.insecurePlainHttp() });
     const route = oneOf(docs, 'IngressRoute');
     expect(route.spec.entryPoints).toEqual(['web']);
     expect(route.spec.tls).toBeUndefined();
@@ -205,7 +205,11 @@ describe('options', () => {
     const chart = newChart('bos-rf');
     const svc = new kplus.Service(chart, 'svc', { ports: [{ port: 8000 }] });
     new TraefikBasicAuthIngress(chart, 'i', {
-      host: HOST, backend: Backend.fromService(svc), users: [user1], tls: TraefikTls.certResolver('le'), allowDirectBackendAccess: true,
+      hosts: [HOST],
+      backend: Backend.fromService(svc),
+      users: [user1],
+      tls: TlsTermination.atProxy(TlsCertificate.fromTraefikCertResolver('le')),
+      allowDirectBackendAccess: true,
     });
     const docs = Testing.synth(chart);
     const route = docsOf(docs, 'IngressRoute').find(d => d.spec.entryPoints[0] === 'websecure');
@@ -227,8 +231,8 @@ describe('bad input', () => {
     ['fails duplicate usernames', { users: [user1, BasicAuthUser.fromPassword('user1', 'other', { cost: 4 })] },
       'invalid users[1] "user1": expected a username not used by another user of this ingress'],
     ['fails mixed hash algorithms', { users: [user1, sha] }, 'invalid users[1] "shauser (sha1)": expected a bcrypt hash like the other users\''],
-    ['fails a host that is not a DNS name', { host: 'scoring_example' }, 'invalid host "scoring_example": expected a fully qualified DNS name'],
-    ['fails a wildcard host', { host: '*.example.com' }, 'invalid host "*.example.com"'],
+    ['fails a host that is not a DNS name', { hosts: ['scoring_example'] }, 'invalid hosts[0] "scoring_example": expected a fully qualified DNS name'],
+    ['fails a wildcard host', { hosts: ['*.example.com'] }, 'invalid hosts[0] "*.example.com"'],
     ['fails a path prefix not starting with /', { pathPrefix: 'score' }, 'invalid pathPrefix "score": expected a URL path starting with "/"'],
     ['fails a path prefix with a backtick', { pathPrefix: '/a`) || Host(`x' }, /invalid pathPrefix/],
     ['fails TLS 1.3 with cipher suites', { tlsOptions: { minVersion: TraefikTlsVersion.TLS_1_3, cipherSuites: TraefikCipherSuites.MODERN } },
@@ -237,11 +241,10 @@ describe('bad input', () => {
       'invalid tlsOptions.cipherSuites[1] "TLS_FAST": expected a forward-secret AEAD TLS 1.2 cipher suite of TraefikCipherSuites.ACCEPTED'],
     ['fails a broken cipher suite', { tlsOptions: { cipherSuites: ['TLS_RSA_WITH_RC4_128_SHA'] } }, 'invalid tlsOptions.cipherSuites[0] "TLS_RSA_WITH_RC4_128_SHA"'],
     ['fails no TLS without the explicit opt-in', { tls: undefined },
-      'invalid tls undefined: expected a TraefikTls, from TraefikTls.certResolver(), TraefikTls.fromSecret(), TraefikTls.insecurePlainHttp() (required)'],
-    ['fails an HTTPS redirect without TLS', { tls: TraefikTls.insecurePlainHttp(), httpsRedirect: true }, 'invalid httpsRedirect true'],
+      'invalid tls undefined: expected a TlsTermination, from TlsTermination.atLoadBalancer(), TlsTermination.atProxy(), TlsTermination.insecurePlainHttp(), TlsTermination.mutualAtProxy() (required: here TlsTermination.atProxy(certificate), or the explicit TlsTermination.insecurePlainHttp(): basic auth sends the password with every request)'],
+    ['fails an HTTPS redirect without TLS', { tls: TlsTermination.insecurePlainHttp(), httpsRedirect: true }, 'invalid httpsRedirect true'],
     ['fails a realm with a quote', { realm: 'a"b' }, 'invalid realm "a\\"b"'],
     ['fails a bad entry point', { secureEntryPoint: 'web secure' }, 'invalid secureEntryPoint "web secure"'],
-    ['fails an ingress class on an IngressRoute', { ingressClassName: 'traefik' }, 'invalid ingressClassName "traefik"'],
     ['fails a backend in another namespace', { backend: Backend.fromName('svc', 80, { namespace: 'other' }) },
       'invalid backend "other/svc": expected a Service in the route\'s namespace "ml"'],
   ];
@@ -250,14 +253,14 @@ describe('bad input', () => {
   });
 
   test('fails an Ingress without a namespace', () => {
-    expect(() => build({ routeKind: TraefikRouteKind.INGRESS }, null)).toThrow(/invalid namespace undefined: expected a namespace on the chart/);
+    expect(() => build({ routeKind: TraefikRouteKind.ingress() }, null)).toThrow(/invalid namespace undefined: expected a namespace on the chart/);
   });
   test('fails adding a duplicate user later', () => {
     const { ingress } = build();
     expect(() => ingress.addUser(user1)).toThrow('invalid addUser(user) "user1": expected a username not used by another user');
   });
   test('fails a bad TLS secret or resolver name', () => {
-    expect(() => TraefikTls.fromSecret('Bad_Secret')).toThrow('TraefikTls.fromSecret: invalid secretName "Bad_Secret"');
-    expect(() => TraefikTls.certResolver('')).toThrow('TraefikTls.certResolver: invalid name ""');
+    expect(() => TlsCertificate.fromSecret('Bad_Secret')).toThrow('TlsCertificate.fromSecret: invalid secretName "Bad_Secret"');
+    expect(() => TlsCertificate.fromTraefikCertResolver('')).toThrow('TlsCertificate.fromTraefikCertResolver: invalid resolverName ""');
   });
 });

@@ -10,7 +10,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
-import { Backend, BasicAuthUser, TraefikBasicAuthIngress, TraefikTls } from '../../src';
+import { Backend, BasicAuthUser, TlsCertificate, TlsTermination, TraefikBasicAuthIngress } from '../../src';
 import { newChart, oneOf } from '../util';
 
 const CREDENTIALS: [string, string][] = [
@@ -33,10 +33,10 @@ let htpasswdFile: string;
 beforeAll(() => {
   const chart = newChart('bos-rf');
   new TraefikBasicAuthIngress(chart, 'ingress', {
-    host: 'scoring.example.com',
+    hosts: ['scoring.example.com'],
     backend: Backend.fromName('bos-rf-svc', 8000),
     users: CREDENTIALS.map(([u, p]) => BasicAuthUser.fromPassword(u, p, { cost: 5 })),
-    tls: TraefikTls.certResolver('le'),
+    tls: TlsTermination.atProxy(TlsCertificate.fromTraefikCertResolver('le')),
   });
   const secret = oneOf(Testing.synth(chart), 'Secret');
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'basic-auth-'));

@@ -19,9 +19,10 @@ import { basicCredentials, Credential, jwtCredentials, newIssuer, TestIssuer } f
 import { FIXED_PUBLIC_KEY_PEM as PUBLIC_KEY_PEM } from './fixtures/public-key';
 import { expectValidManifests } from './schema';
 import { docsOf, newChart, oneOf } from './util';
+import { EnvoyModel } from '../src/lint/model/envoy';
 import { EnvoyGatewayModel } from '../src/lint/model/envoy-gateway';
 import { IstioGatewayModel } from '../src/lint/model/istio';
-import { GRPC_HEADERS, GRPC_INFER_PATH, reached, variants } from '../src/lint/model/requests';
+import { backendPath, GRPC_HEADERS, GRPC_INFER_PATH, reached, variants } from '../src/lint/model/requests';
 import { TraefikModel } from '../src/lint/model/traefik';
 
 const ISSUER = 'https://issuer.example.com';
@@ -375,6 +376,51 @@ describe('addHost: a host added after construction gets the same front door', ()
     door.addHost('h15.example.com');
     expect(() => door.addHost('h16.example.com')).toThrow(/expected at most 16 host names/);
     expect(oneOf(Testing.synth(chart), 'GRPCRoute').spec.hostnames).toHaveLength(16);
+  });
+});
+
+describe('EnvoyJwtProxy.addUnauthenticatedPath', () => {
+  const build = (open: string[] = []) => {
+    const chart = newChart('bookstore');
+    const proxy = new EnvoyJwtProxy(chart, 'envoy', {
+      backend: Backend.fromName('bookstore-service', 8080),
+      tls: TlsTermination.atProxy(TlsCertificate.fromSecret('envoy-certs')),
+      jwt: { issuer: ISSUER, audiences: JwtAudiences.of(['ml-api']), jwks: JwksSource.fromKeySet(JsonWebKeySet.fromJson(JSON.stringify(issuer.jwks))) },
+    });
+    open.forEach(p => proxy.addUnauthenticatedPath(p));
+    const docs = Testing.synth(chart);
+    expectValidManifests(docs);
+    return { proxy, docs };
+  };
+  const request = (path: string, headers: { [k: string]: string } = {}) =>
+    ({ scheme: 'https' as const, authority: 'bookstore.example.com', method: 'POST', path, headers: { ...GRPC_HEADERS, ...headers }, label: path });
+
+  test('the added prefix is open as a whole segment; every other path still needs a valid token, in every spelling', async () => {
+    const { proxy, docs } = build(['/metrics']);
+    // The ConfigMap holds the same bootstrap as `bootstrap`, written at synth.
+    const config = docsOf(docs, 'ConfigMap').find(c => c.data?.['envoy.yaml'] !== undefined);
+    expect(config.data['envoy.yaml']).toContain('/metrics');
+    const m = new EnvoyModel(proxy.bootstrap, { localJwks: issuer.jwks, jwksFor: () => issuer.jwks });
+    expect((await m.handle(request('/metrics'))).backend).toBe('bookstore/bookstore-service:8080');
+    expect((await m.handle(request('/metrics-admin'))).backend).toBeUndefined();
+    const isOpen = (p: string) => ['/metrics', '/grpc.health.v1.Health/'].some(o => (o.endsWith('/') ? p.startsWith(o) : p === o || p.startsWith(`${o}/`)));
+    const requests = ['/bookstore.Bookstore/ListShelves', '/metrics-admin', '/metricsx'].flatMap(path =>
+      variants({ host: 'bookstore.example.com', path, headers: GRPC_HEADERS }, { extraPaths: ['/metrics'] }));
+    expect(await reached(r => m.handle(r), requests, jwt.bad, (_req, _cred, r) => isOpen(backendPath(r.path!)))).toEqual([]);
+  });
+
+  test('negative control: without the prefix, /metrics needs a token', async () => {
+    const { proxy } = build();
+    const m = new EnvoyModel(proxy.bootstrap, { localJwks: issuer.jwks, jwksFor: () => issuer.jwks });
+    expect((await m.handle(request('/metrics'))).backend).toBeUndefined();
+  });
+
+  test('refuses "/" (authentication off) and what is not a path prefix', () => {
+    const { proxy } = build();
+    expect(() => proxy.addUnauthenticatedPath('/')).toThrow(
+      /EnvoyJwtProxy test\/envoy: invalid addUnauthenticatedPath\(prefix\) "\/": expected a path prefix starting with "\/" \(not "\/" itself/);
+    expect(() => proxy.addUnauthenticatedPath('metrics')).toThrow(/invalid addUnauthenticatedPath\(prefix\) "metrics"/);
+    expect(JSON.stringify(proxy.bootstrap)).not.toContain('"metrics"');
   });
 });
 

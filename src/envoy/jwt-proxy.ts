@@ -1,15 +1,15 @@
-import { ApiObject, Duration, JsonPatch, Size, SizeRoundingBehavior, Yaml } from 'cdk8s';
+import { ApiObject, Duration, JsonPatch, Lazy, Size, SizeRoundingBehavior, Yaml } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { isolateBackend } from '../_backend-isolation';
 import { childName, named, nameObjects } from '../_names';
 import { resolveTls } from '../_tls';
-import { checkBoolean, checkDuration, checkInteger, checkPort, contextOf, fail, abandon, chartNamespace, checkProps, checkRequestWithinLimit, quantityValue } from '../_validate';
+import { checkArgs, checkBoolean, checkDuration, checkInteger, checkPort, contextOf, fail, abandon, chartNamespace, checkProps, checkRequestWithinLimit, quantityValue } from '../_validate';
 import { checkJwtIssuer } from '../auth/_jwt-issuer';
 import { JwtIssuer } from '../auth/jwt-issuer';
 import { Backend, checkBackend } from '../backend';
 import { TlsTermination } from '../tls';
-import { ADMIN_PORT, buildBootstrap, ENVOY_PATHS, HEALTH_PORT } from './bootstrap';
+import { ADMIN_PORT, buildBootstrap, BootstrapInput, ENVOY_PATHS, HEALTH_PORT } from './bootstrap';
 
 /** The protocol Envoy speaks to the backend. */
 export enum EnvoyBackendProtocol {
@@ -137,7 +137,7 @@ export interface EnvoyJwtProxyProps {
   readonly cors?: EnvoyCorsOptions;
 
   /**
-   * Path prefixes that need no token (health checks).
+   * Path prefixes that need no token (health checks); more with `addUnauthenticatedPath`.
    *
    * @default ["/grpc.health.v1.Health/"]
    */
@@ -260,7 +260,7 @@ const DEFAULT_CORS_HEADERS = [
 export class EnvoyJwtProxy extends Construct {
   /** The Envoy bootstrap written to the ConfigMap (a copy; changing it changes nothing). */
   public get bootstrap(): any {
-    return JSON.parse(JSON.stringify(this._bootstrap));
+    return this.buildBootstrap();
   }
 
   /** The ConfigMap with `envoy.yaml`. */
@@ -293,12 +293,14 @@ export class EnvoyJwtProxy extends Construct {
    */
   public readonly backendNetworkPolicy?: ApiObject;
 
-  private readonly _bootstrap: any;
+  private readonly ctx!: string;
+  private readonly openPaths: string[] = [];
+  private readonly bootstrapInput!: Omit<BootstrapInput, 'unauthenticatedPrefixes'>;
 
   constructor(scope: Construct, id: string, props: EnvoyJwtProxyProps) {
     super(scope, id);
     try {
-      const ctx = contextOf(this, CLASS);
+      const ctx = this.ctx = contextOf(this, CLASS);
       props = checkProps(ctx, CLASS, props);
       checkBackend(ctx, props.backend);
       const port = checkPort(ctx, 'port', props.port ?? 8443);
@@ -320,11 +322,7 @@ export class EnvoyJwtProxy extends Construct {
       if (!Array.isArray(unauthenticated)) {
         fail(ctx, 'unauthenticatedPaths', unauthenticated, 'a list of path prefixes');
       }
-      unauthenticated.forEach((p, i) => {
-        if (typeof p !== 'string' || !/^\/\S*$/.test(p) || p === '/') {
-          fail(ctx, `unauthenticatedPaths[${i}]`, p, 'a path prefix starting with "/" (not "/" itself, which would turn authentication off)');
-        }
-      });
+      unauthenticated.forEach((p, i) => this.addUnauthenticatedPathAt(p, `unauthenticatedPaths[${i}]`));
 
       const jwt = props.jwt;
       const issuer = checkJwtIssuer(ctx, 'jwt', jwt);
@@ -350,7 +348,7 @@ export class EnvoyJwtProxy extends Construct {
         certificateName: childName(this, 'Certificate'),
       });
       this.certificate = tlsTermination.certificate;
-      this._bootstrap = JSON.parse(JSON.stringify(buildBootstrap({
+      this.bootstrapInput = {
         port,
         backendHost: props.backend.fqdn(namespace),
         backendPort: props.backend.port,
@@ -361,14 +359,19 @@ export class EnvoyJwtProxy extends Construct {
         jwksUri: issuer.jwksUri,
         jwksCacheSeconds: cacheSeconds,
         forwardToken: issuer.forwardToken,
-        unauthenticatedPrefixes: [...new Set(unauthenticated)].sort(),
         grpcWeb: props.grpcWeb ?? true,
         cors,
         routeTimeoutSeconds,
         memoryLimitBytes: memoryLimit instanceof Size ? memoryLimit.toKibibytes({ rounding: SizeRoundingBehavior.FLOOR }) * 1024 : undefined,
-      })));
+      };
 
-      this.configMap = new kplus.ConfigMap(this, 'Config', { metadata: { ...named(childName(this, 'Config')) }, data: { 'envoy.yaml': Yaml.stringify(this._bootstrap) } });
+      this.configMap = new kplus.ConfigMap(this, 'Config', {
+        metadata: { ...named(childName(this, 'Config')) },
+        data: {
+          // Written at synth, with the paths `addUnauthenticatedPath` added.
+          'envoy.yaml': Lazy.any({ produce: () => Yaml.stringify(this.buildBootstrap()) }) as unknown as string,
+        },
+      });
       if (issuer.jwks !== undefined) {
         this.jwksConfigMap = new kplus.ConfigMap(this, 'Jwks', { metadata: { ...named(childName(this, 'Jwks')) }, data: { 'jwks.json': issuer.jwks.toJson() } });
       }
@@ -419,6 +422,29 @@ export class EnvoyJwtProxy extends Construct {
       abandon(this);
       throw e;
     }
+  }
+
+  /**
+   * Lets requests whose path starts with this prefix through without a token, such as a health
+   * check. The prefix is a whole path segment (`/public` does not open `/public-admin`).
+   *
+   * @param prefix a path prefix starting with "/", not "/" itself
+   */
+  public addUnauthenticatedPath(prefix: string): void {
+    [prefix] = checkArgs(this.ctx, CLASS, 'addUnauthenticatedPath', [prefix]);
+    this.addUnauthenticatedPathAt(prefix, 'addUnauthenticatedPath(prefix)');
+  }
+
+  private addUnauthenticatedPathAt(p: string, at: string): void {
+    if (typeof p !== 'string' || !/^\/\S*$/.test(p) || p === '/') {
+      fail(this.ctx, at, p, 'a path prefix starting with "/" (not "/" itself, which would turn authentication off)');
+    }
+    this.openPaths.push(p);
+  }
+
+  /** The bootstrap with the open paths so far. */
+  private buildBootstrap(): any {
+    return JSON.parse(JSON.stringify(buildBootstrap({ ...this.bootstrapInput, unauthenticatedPrefixes: [...new Set(this.openPaths)].sort() })));
   }
 }
 

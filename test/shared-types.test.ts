@@ -392,8 +392,8 @@ describe('EnvoyJwtProxy.addUnauthenticatedPath', () => {
     expectValidManifests(docs);
     return { proxy, docs };
   };
-  const request = (path: string, headers: { [k: string]: string } = {}) =>
-    ({ scheme: 'https' as const, authority: 'bookstore.example.com', method: 'POST', path, headers: { ...GRPC_HEADERS, ...headers }, label: path });
+  const request = (p: string, headers: { [k: string]: string } = {}) =>
+    ({ scheme: 'https' as const, authority: 'bookstore.example.com', method: 'POST', path: p, headers: { ...GRPC_HEADERS, ...headers }, label: p });
 
   test('the added prefix is open as a whole segment; every other path still needs a valid token, in every spelling', async () => {
     const { proxy, docs } = build(['/metrics']);
@@ -404,8 +404,8 @@ describe('EnvoyJwtProxy.addUnauthenticatedPath', () => {
     expect((await m.handle(request('/metrics'))).backend).toBe('bookstore/bookstore-service:8080');
     expect((await m.handle(request('/metrics-admin'))).backend).toBeUndefined();
     const isOpen = (p: string) => ['/metrics', '/grpc.health.v1.Health/'].some(o => (o.endsWith('/') ? p.startsWith(o) : p === o || p.startsWith(`${o}/`)));
-    const requests = ['/bookstore.Bookstore/ListShelves', '/metrics-admin', '/metricsx'].flatMap(path =>
-      variants({ host: 'bookstore.example.com', path, headers: GRPC_HEADERS }, { extraPaths: ['/metrics'] }));
+    const requests = ['/bookstore.Bookstore/ListShelves', '/metrics-admin', '/metricsx'].flatMap(p =>
+      variants({ host: 'bookstore.example.com', path: p, headers: GRPC_HEADERS }, { extraPaths: ['/metrics'] }));
     expect(await reached(r => m.handle(r), requests, jwt.bad, (_req, _cred, r) => isOpen(backendPath(r.path!)))).toEqual([]);
   });
 

@@ -75,14 +75,14 @@ function libraryApp() {
       doors.push(new lib.IstioExternalAuthorization(scope, 'authz', {
         provider: { name: 'dex', service: 'authservice.istio-system.svc.cluster.local', port: 8080 },
         gatewayPods: { namespace: 'istio-system', selector: { istio: `ingressgateway-${i}` } },
-        exempt: {
+        exemptions: [{
           hosts: [host],
           jwt: {
             issuer: 'https://kubernetes.default.svc.cluster.local',
             jwks: lib.JwksSource.fromUri('https://kubernetes.default.svc.cluster.local/openid/v1/jwks'),
             audiences: lib.JwtAudiences.of([`svc${i}`]),
           },
-        },
+        }],
         acknowledgeGatewayWideJwt: true,
       }));
     }

@@ -23,14 +23,14 @@ export class ExternalAuthorizationChart extends Chart {
         headersToUpstreamOnAllow: ['kubeflow-userid'],
         timeout: Duration.seconds(10),
       },
-      exempt: {
+      exemptions: [{
         hosts: ['sklearn-iris.kserve-test.example.com'],
         jwt: {
           issuer: 'https://kubernetes.default.svc.cluster.local',
           jwks: JwksSource.fromUri('https://kubernetes.default.svc.cluster.local/openid/v1/jwks'),
           audiences: JwtAudiences.of(['sklearn-iris']),
         },
-      },
+      }],
       // Kubeflow's gateway checks bearer tokens of these issuers for every app it serves.
       acknowledgeGatewayWideJwt: true,
     });

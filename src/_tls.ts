@@ -13,6 +13,8 @@ export interface ResolvedTls {
   readonly traefikCertResolver?: string;
   /** The cert-manager Certificate written for it. */
   readonly certificate?: ApiObject;
+  /** The Secret cert-manager writes for it, to claim. */
+  readonly writtenSecrets: { namespace: string; name: string; prop?: string }[];
 }
 
 /** Where and for what a front door writes its certificate. */
@@ -51,17 +53,24 @@ export function resolveTls(scope: Construct, ctx: string, prop: string, tls: Tls
   }
   const cert = tls.certificate;
   if (cert === undefined) {
-    return { mode: tls._mode };
+    return { mode: tls._mode, writtenSecrets: [] };
   }
   if (cert._kind === 'resolver') {
     if (place.traefikResolver !== true) {
       fail(ctx, `${prop}.certificate`, new Shown(cert._describe()),
         'TlsCertificate.fromSecret(secretName) or TlsCertificate.fromCertManager(options): certificate resolvers are Traefik\'s');
     }
-    return { mode: tls._mode, traefikCertResolver: cert.traefikCertResolver };
+    return { mode: tls._mode, traefikCertResolver: cert.traefikCertResolver, writtenSecrets: [] };
   }
   if (cert._kind === 'secret') {
-    return { mode: tls._mode, secretName: cert.secretName };
+    return { mode: tls._mode, secretName: cert.secretName, writtenSecrets: [] };
+  }
+  if (tls._mode === 'mutual') {
+    // The gateway would trust the Secret's ca.crt, the issuer's CA: every certificate the issuer
+    // signs (server certificates other namespaces request included) would pass as a client.
+    fail(ctx, `${prop}.certificate`, new Shown(cert._describe()),
+      'TlsCertificate.fromSecret(secretName) with mutualAtProxy, whose ca.crt holds the CA of client certificates only: with cert-manager\'s ' +
+      'Secret the gateway would accept every certificate the issuer signs as a client');
   }
   const options = cert._certManager!;
   const names = options.dnsNames ?? place.dnsNames;
@@ -81,5 +90,10 @@ export function resolveTls(scope: Construct, ctx: string, prop: string, tls: Tls
     },
   });
   secretName ??= certificate.name;
-  return { mode: tls._mode, secretName, certificate };
+  return {
+    mode: tls._mode,
+    secretName,
+    certificate,
+    writtenSecrets: [{ namespace: place.namespace, name: secretName, prop: cert.secretName === undefined ? undefined : `${prop}.certificate.secretName` }],
+  };
 }

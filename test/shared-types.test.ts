@@ -223,6 +223,10 @@ describe('names', () => {
     expect(oneOf(docs, 'Gateway').metadata.name).toBe('shared');
     expect(oneOf(docs, 'GRPCRoute').metadata.name).toBe('grpc');
     expect(oneOf(docs, 'GRPCRoute').spec.parentRefs).toEqual([{ name: 'shared', sectionName: 'https' }]);
+    // Istio names the Gateway's Service <name>-istio: 63 characters at most.
+    expect(() => new GatewayApiGrpcIngress(newChart('models'), 'g', {
+      hosts: ['a.example.com'], backend: GRPC_BACKEND(), jwt: JWT, gateway: GatewayApiGateway.create({ name: 'g'.repeat(58), tls: TlsTermination.atLoadBalancer() }),
+    })).toThrow(/invalid gateway\.name "g{58}": expected at most 57 characters: Istio names the Gateway's Service `<name>-istio`/);
   });
 
   test.each([
@@ -241,23 +245,71 @@ describe('names', () => {
     })).toThrow(/EnvoyJwtProxy test\/p: invalid name "1envoy": expected a DNS-1035 label/);
   });
 
-  test('two front doors of one namespace cannot take the same name (their objects would overwrite each other)', () => {
+  test('two constructs cannot write the same object, in whatever namespace it goes (the one applied last would replace the other)', () => {
     const app = Testing.app();
-    const a = new Chart(app, 'a', { namespace: 'ml' });
-    const b = new Chart(app, 'b', { namespace: 'ml' });
-    const c = new Chart(app, 'c', { namespace: 'other' });
-    const props = (host: string) => ({
-      name: 'ml-api',
-      hosts: [host],
+    const charts = ['team-a', 'team-b', 'team-c', 'team-d', 'team-e'].map(ns => new Chart(app, ns, { namespace: ns }));
+    const shared = IstioGateway.existing({ name: 'wild', namespace: 'istio-system', pods: { namespace: 'istio-system', selector: { istio: 'ingressgateway' } } });
+    const props = (host: string, name: string) => ({
+      name, hosts: [host], backend: GRPC_BACKEND(), gateway: shared, jwt: JWT, acknowledgeGatewayWideJwt: true,
+    });
+    new IstioGrpcIngress(charts[0], 'door', props('a.example.com', 'api'));
+    // The same name in another namespace: its DENY policy would replace the first one's in istio-system.
+    expect(() => new IstioGrpcIngress(charts[1], 'door', props('b.example.com', 'api'))).toThrow(
+      /IstioGrpcIngress team-b\/door: invalid name "api": expected a name no other construct of the app gives a RequestAuthentication in namespace "istio-system": team-a\/door writes RequestAuthentication istio-system\/api-request-authentication too/);
+    // Another class whose object takes a derived name: the external authorization's CUSTOM policy would replace the DENY.
+    expect(() => new IstioExternalAuthorization(charts[2], 'authz', {
+      name: 'api-require-jwt', provider: { name: 'p', service: 'authservice.istio-system.svc.cluster.local', port: 8080 },
+    })).toThrow(/invalid name "api-require-jwt": expected a name no other construct of the app gives an AuthorizationPolicy in namespace "istio-system": team-a\/door writes/);
+    // A created Gateway named as another's.
+    expect(() => new IstioGrpcIngress(charts[3], 'door', {
+      hosts: ['d.example.com'],
       backend: GRPC_BACKEND(),
-      gateway: IstioGateway.create({ tls: TlsTermination.atLoadBalancer() }),
       jwt: JWT,
       acknowledgeGatewayWideJwt: true,
+      gateway: IstioGateway.create({ name: 'api', tls: TlsTermination.atLoadBalancer() }),
+    })).not.toThrow();
+    expect(() => new IstioGrpcIngress(charts[4], 'door', {
+      hosts: ['e.example.com'],
+      backend: GRPC_BACKEND(),
+      jwt: JWT,
+      acknowledgeGatewayWideJwt: true,
+      gateway: IstioGateway.create({ name: 'api', tls: TlsTermination.atLoadBalancer() }),
+    })).toThrow(/invalid gateway\.name "api": expected a name no other construct of the app gives a Gateway in namespace "istio-system": team-d\/door writes/);
+    // What was refused wrote nothing: one RequestAuthentication per issuer setup, no duplicate kind/namespace/name.
+    const docs = app.charts.flatMap(c => Testing.synth(c));
+    const keys = docs.map(d => `${d.apiVersion} ${d.kind} ${d.metadata.namespace}/${d.metadata.name}`);
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  test('Secrets: the htpasswd Secret, a cert-manager Secret and a TLS Secret read from elsewhere cannot be one', () => {
+    const chart = newChart('bos-rf');
+    const door = (id: string, more: object) => new TraefikBasicAuthIngress(chart, id, {
+      hosts: [`${id}.example.com`],
+      backend: Backend.fromName('s', 80),
+      users: [BasicAuthUser.fromPassword('u', 'p', { cost: 4 })],
+      tls: TlsTermination.atProxy(TlsCertificate.fromSecret('tls')),
+      ...more,
     });
-    new IstioGrpcIngress(a, 'door', props('a.example.com'));
-    expect(() => new IstioGrpcIngress(b, 'door', props('b.example.com'))).toThrow(
-      /IstioGrpcIngress b\/door: invalid name "ml-api": expected a name that a\/door does not use in namespace "ml" already/);
-    expect(() => new IstioGrpcIngress(c, 'door', props('c.example.com'))).not.toThrow();
+    door('one', { name: 'one' });
+    expect(() => door('two', { usersSecretName: 'one-users' })).toThrow(
+      /TraefikBasicAuthIngress test\/two: invalid usersSecretName "one-users": expected a name no other construct of the app gives a Secret in namespace "bos-rf": test\/one writes Secret bos-rf\/one-users too/);
+    expect(() => door('three', { usersSecretName: 'tls' })).toThrow(/invalid usersSecretName "tls": expected a name other than the TLS Secret's/);
+    expect(() => door('four', { tls: TlsTermination.atProxy(TlsCertificate.fromCertManager({ issuerName: 'le', secretName: 'one-users' })) })).toThrow(
+      /invalid tls\.certificate\.secretName "one-users": expected a name no other construct of the app gives a Secret in namespace "bos-rf": test\/one writes Secret bos-rf\/one-users too/);
+    // Two Certificates for one Secret.
+    door('five', { tls: TlsTermination.atProxy(TlsCertificate.fromCertManager({ issuerName: 'le', secretName: 'shared-tls' })) });
+    expect(() => door('six', { tls: TlsTermination.atProxy(TlsCertificate.fromCertManager({ issuerName: 'le', secretName: 'shared-tls' })) })).toThrow(
+      /writes Secret bos-rf\/shared-tls too/);
+  });
+
+  test('mutual TLS with a cert-manager certificate is refused: the gateway would trust every certificate of the issuer as a client', () => {
+    expect(() => new IstioGrpcIngress(newChart('ml'), 'door', {
+      hosts: ['a.example.com'],
+      backend: GRPC_BACKEND(),
+      jwt: JWT,
+      acknowledgeGatewayWideJwt: true,
+      gateway: IstioGateway.create({ tls: TlsTermination.mutualAtProxy(TlsCertificate.fromCertManager({ issuerName: 'le' })) }),
+    })).toThrow(/invalid gateway\.tls\.certificate TlsCertificate\.fromCertManager\(\{ issuerName: "le" \}\): expected TlsCertificate\.fromSecret\(secretName\) with mutualAtProxy/);
   });
 });
 
@@ -418,7 +470,7 @@ describe('EnvoyJwtProxy.addUnauthenticatedPath', () => {
   test('refuses "/" (authentication off) and what is not a path prefix', () => {
     const { proxy } = build();
     expect(() => proxy.addUnauthenticatedPath('/')).toThrow(
-      /EnvoyJwtProxy test\/envoy: invalid addUnauthenticatedPath\(prefix\) "\/": expected a path prefix starting with "\/" \(not "\/" itself/);
+      /EnvoyJwtProxy test\/envoy: invalid addUnauthenticatedPath\(prefix\) "\/": expected a path prefix starting with "\/", .*\(not "\/" itself/);
     expect(() => proxy.addUnauthenticatedPath('metrics')).toThrow(/invalid addUnauthenticatedPath\(prefix\) "metrics"/);
     expect(JSON.stringify(proxy.bootstrap)).not.toContain('"metrics"');
   });

@@ -2,7 +2,7 @@ import { ApiObject, Duration, JsonPatch, Lazy, Size, SizeRoundingBehavior, Yaml 
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { isolateBackend } from '../_backend-isolation';
-import { childName, named, nameObjects } from '../_names';
+import { childName, claimObjectNames, named, nameObjects } from '../_names';
 import { resolveTls } from '../_tls';
 import { checkArgs, checkBoolean, checkDuration, checkInteger, checkPort, contextOf, fail, abandon, chartNamespace, checkProps, checkRequestWithinLimit, quantityValue } from '../_validate';
 import { checkJwtIssuer } from '../auth/_jwt-issuer';
@@ -176,6 +176,8 @@ export interface EnvoyJwtProxyProps {
 }
 
 const CLASS = 'EnvoyJwtProxy';
+/** An open path prefix: path characters without `?`, `#`, `;` or `%`. */
+const OPEN_PATH = /^\/[A-Za-z0-9\-._~!$&'()*+,=:@/]*$/;
 const KPLUS_SERVICE_TYPE: Record<EnvoyServiceType, kplus.ServiceType> = {
   [EnvoyServiceType.CLUSTER_IP]: kplus.ServiceType.CLUSTER_IP,
   [EnvoyServiceType.NODE_PORT]: kplus.ServiceType.NODE_PORT,
@@ -339,7 +341,7 @@ export class EnvoyJwtProxy extends Construct {
       checkContainerResources(ctx, resources);
       const memoryLimit = resources.memory?.limit;
       const namespace = chartNamespace(ctx, this, 'the proxy routes to the backend by its cluster DNS name, which has the namespace in it');
-      const name = nameObjects(this, ctx, 'name', props.name, namespace, { service: true });
+      const name = nameObjects(this, ctx, 'name', props.name, { service: true });
       const tlsTermination = resolveTls(this, ctx, 'tls', props.tls, {
         modes: ['proxy'],
         namespace,
@@ -418,6 +420,7 @@ export class EnvoyJwtProxy extends Construct {
           peers: [{ namespace, labels: () => this.deployment.matchLabels }],
         })?.networkPolicy;
       }
+      claimObjectNames(this, ctx, {}, tlsTermination.writtenSecrets);
     } catch (e) {
       abandon(this);
       throw e;
@@ -436,8 +439,11 @@ export class EnvoyJwtProxy extends Construct {
   }
 
   private addUnauthenticatedPathAt(p: string, at: string): void {
-    if (typeof p !== 'string' || !/^\/\S*$/.test(p) || p === '/') {
-      fail(this.ctx, at, p, 'a path prefix starting with "/" (not "/" itself, which would turn authentication off)');
+    // A path as Envoy matches it after normalization: no query or fragment, no `;` parameters or
+    // percent-escapes (such paths always need a token), no dot segments, at most 1024 characters.
+    if (typeof p !== 'string' || !OPEN_PATH.test(p) || p === '/' || p.length > 1024 || /(^|\/)\.\.?(\/|$)/.test(p)) {
+      fail(this.ctx, at, p,
+        'a path prefix starting with "/", of letters, digits and - . _ ~ ! $ & \' ( ) * + , = : @ /, without dot segments (not "/" itself, which would turn authentication off)');
     }
     this.openPaths.push(p);
   }

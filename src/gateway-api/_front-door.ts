@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 import type { GatewayApiFrontDoorProps } from './grpc-ingress';
 import * as gwapi from '../../imports/gateway.networking.k8s.io';
 import { isolateBackend } from '../_backend-isolation';
-import { childName, named, nameObjects } from '../_names';
+import { childName, claimObjectNames, named, nameObjects } from '../_names';
 import { resolveTls, ResolvedTls } from '../_tls';
 import { byCodeUnits, chartNamespace, checkAnnotations, checkBoolean, checkDnsLabel, checkDuration, claim, claimFrontDoor, checkHostname, fail, heldBy, Shown } from '../_validate';
 import { checkJwtIssuer } from '../auth/_jwt-issuer';
@@ -73,7 +73,7 @@ export function buildFrontDoor(scope: Construct, ctx: string, props: GatewayApiF
   const impl = gw._implementation;
   const eg = impl._kind === 'envoy-gateway';
   const namespace = chartNamespace(ctx, scope, 'the routes, the Gateway and its policies live there');
-  nameObjects(scope, ctx, 'name', props.name, namespace);
+  nameObjects(scope, ctx, 'name', props.name);
   const hostList: string[] = [];
   const addHost = (h: string, at: string) => {
     checkHostname(ctx, at, h, { wildcard: true });
@@ -88,9 +88,6 @@ export function buildFrontDoor(scope: Construct, ctx: string, props: GatewayApiF
         'a host name without a wildcard with jwt on Istio: a route cannot refuse a Host header with another port, and Istio\'s DENY rule ' +
         'matches a wildcard host only without a port or with a port it lists, so such a request would reach the backend without a token');
     }
-    for (const prefix of route.pathPrefixes) {
-      claimFrontDoor(scope, ctx, at, h, prefix);
-    }
     // Gateway API leaves the order between a GRPCRoute and an HTTPRoute of the same host to the
     // implementation: which one serves a path (and so which authentication applies) would be
     // up to the controller. One route kind per host.
@@ -98,6 +95,16 @@ export function buildFrontDoor(scope: Construct, ctx: string, props: GatewayApiF
     const holder = heldBy(scope, `${other} host ${h}`);
     if (holder !== undefined) {
       fail(ctx, at, h, `a host without a ${other} (${holder} routes it): give gRPC and REST front doors hosts of their own`);
+    }
+    // Every check before any claim: a host refused leaves nothing claimed.
+    for (const prefix of route.pathPrefixes) {
+      const door = heldBy(scope, `front door ${h} ${prefix}`);
+      if (door !== undefined) {
+        fail(ctx, at, h, `a host that no other front door of the app serves at path "${prefix}": ${door} does`);
+      }
+    }
+    for (const prefix of route.pathPrefixes) {
+      claimFrontDoor(scope, ctx, at, h, prefix);
     }
     claim(scope, `${route.kind} host ${h}`);
     hostList.push(h);
@@ -153,6 +160,10 @@ export function buildFrontDoor(scope: Construct, ctx: string, props: GatewayApiF
     gateway = ref;
   } else {
     const gatewayName = create.name === undefined ? childName(scope, 'Gateway') : checkDnsLabel(ctx, 'gateway.name', create.name);
+    if (!eg && create.name !== undefined && create.name.length > 57) {
+      // Istio names the Gateway's Service and service account `<name>-istio`: a DNS label too.
+      fail(ctx, 'gateway.name', create.name, 'at most 57 characters: Istio names the Gateway\'s Service `<name>-istio`, a DNS label of 63 at most');
+    }
     tls = resolveTls(scope, ctx, 'gateway.tls', create.tls, {
       modes: ['lb', 'proxy'], namespace, dnsNames: hosts, certificateName: childName(scope, 'Certificate'),
     });
@@ -319,6 +330,7 @@ export function buildFrontDoor(scope: Construct, ctx: string, props: GatewayApiF
     out.backendAuthorizationPolicy = isolation?.authorizationPolicy;
     out.backendRequestAuthentication = isolation?.requestAuthentication;
   }
+  claimObjectNames(scope, ctx, create?.name === undefined ? {} : { [create.name]: 'gateway.name' }, tls?.writtenSecrets);
   return out as FrontDoor;
 }
 

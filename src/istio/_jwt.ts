@@ -118,12 +118,15 @@ export function requireJwt(scope: Construct, opts: {
   hosts?: () => string[];
   /** Path patterns the DENY rules cover; none: every path. */
   paths?: string[];
+  /** Appended to the ids of the two objects, for a second pair in one construct. */
+  idSuffix?: string;
 }): { requestAuthentication: ApiObject; denyPolicy: ApiObject } {
   // A plain ApiObject: the generated binding renames `jwksUri` to its deprecated alias
   // `jwks_uri` on output, even when set through a JSON patch.
-  const requestAuthentication = new ApiObject(scope, 'RequestAuthentication', {
+  const suffix = opts.idSuffix ?? '';
+  const requestAuthentication = new ApiObject(scope, `RequestAuthentication${suffix}`, {
     ...security.RequestAuthentication.GVK,
-    metadata: { ...named(childName(scope, 'RequestAuthentication')), namespace: opts.namespace },
+    metadata: { ...named(childName(scope, `RequestAuthentication${suffix}`)), namespace: opts.namespace },
     spec: { ...attachment(opts.attach), jwtRules: [opts.jwt.rule] },
   });
   const hosts = opts.hosts;
@@ -142,9 +145,9 @@ export function requireJwt(scope: Construct, opts: {
   // Envoy's JWT library reads an `exp` of 0 (or a fraction below 1) as no expiry, and writes it as
   // "0" or "0.5...": no real expiry starts with 0.
   rules.push({ to, when: [{ key: `request.headers[${EXPIRY_HEADER}]`, values: ['0*'] }] });
-  const denyPolicy = new ApiObject(scope, 'RequireJwt', {
+  const denyPolicy = new ApiObject(scope, `RequireJwt${suffix}`, {
     ...security.AuthorizationPolicy.GVK,
-    metadata: { ...named(childName(scope, 'RequireJwt')), namespace: opts.namespace },
+    metadata: { ...named(childName(scope, `RequireJwt${suffix}`)), namespace: opts.namespace },
     spec: { ...attachment(opts.attach), action: 'DENY', rules },
   });
   return { requestAuthentication, denyPolicy };

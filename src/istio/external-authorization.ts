@@ -1,9 +1,9 @@
-import { ApiObject, Yaml } from 'cdk8s';
+import { ApiObject, Lazy, Yaml } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as security from '../../imports/security.istio.io';
-import { abandon, checkHostnames, checkProps, claim, contextOf, fail, protoDuration } from '../_validate';
+import { abandon, checkArgs, checkHostnames, checkProps, claim, contextOf, fail, protoDuration, Shown } from '../_validate';
 import { checkExternalAuthorizationProvider } from './_external-authorization-provider';
-import { childName, named, nameObjects } from '../_names';
+import { childName, claimObjectNames, named, nameObjects } from '../_names';
 import { checkProxyPods, ISTIO_INGRESS_PODS } from '../_proxy-pods';
 import { addValuesFile, valuesFileName } from '../_values-files';
 import { ProxyPods } from '../proxy-pods';
@@ -81,17 +81,18 @@ export interface IstioExternalAuthorizationProps {
   readonly name?: string;
 
   /**
-   * Requests that skip the external check.
+   * Requests that skip the external check; more with `addExemption`. A request is exempted when
+   * one exemption matches it (its host and path), and then needs what that exemption requires.
    *
    * @default - none: every request is checked
    */
-  readonly exempt?: ExternalAuthorizationExemption;
+  readonly exemptions?: ExternalAuthorizationExemption[];
 
   /**
-   * Confirms that the JWT rules of `exempt.jwt` apply to the whole gateway: Istio checks every
+   * Confirms that the JWT rules of the exemptions apply to the whole gateway: Istio checks every
    * bearer token that reaches the gateway's pods against the issuers their
    * RequestAuthentications list, so a request that carries a token of an issuer none lists gets
-   * 401, whichever app it is for. Required with `exempt.jwt`.
+   * 401, whichever app it is for. Required with an exemption's `jwt`.
    *
    * @default false
    */
@@ -117,16 +118,16 @@ export class IstioExternalAuthorization extends Construct {
   public readonly policy: ApiObject;
 
   /**
-   * The RequestAuthentication for exempted requests.
+   * The RequestAuthentication for the first exemption with `jwt` (each has its own).
    *
-   * @default - none without `exempt.jwt`
+   * @default - none without an exemption's `jwt`
    */
   public readonly requestAuthentication?: ApiObject;
 
   /**
-   * The DENY policy for exempted requests without a valid JWT.
+   * The DENY policy for requests of the first exemption with `jwt` without a valid token (each has its own).
    *
-   * @default - none without `exempt.jwt`
+   * @default - none without an exemption's `jwt`
    */
   public readonly jwtDenyPolicy?: ApiObject;
 
@@ -145,7 +146,7 @@ export class IstioExternalAuthorization extends Construct {
    * dropped (a forged `kubeflow_userid` would pass the identity-header DENY); and requests to the
    * exempted hosts whose path carries a `;` parameter (`/..;/`) are refused.
    *
-   * @default - none without `exempt`
+   * @default - none without exemptions
    */
   public readonly pathNormalization?: ApiObject;
 
@@ -158,6 +159,13 @@ export class IstioExternalAuthorization extends Construct {
    */
   public readonly meshConfig: any;
 
+  private readonly ctx!: string;
+  private readonly selector!: { [key: string]: string };
+  private readonly namespace!: string;
+  private readonly acknowledged?: boolean;
+  private readonly identityHeaders?: string[];
+  private readonly exemptionList: CheckedExemption[] = [];
+
   constructor(scope: Construct, id: string, props: IstioExternalAuthorizationProps) {
     super(scope, id);
     try {
@@ -167,137 +175,31 @@ export class IstioExternalAuthorization extends Construct {
       const checkedPods = checkProxyPods(ctx, 'gatewayPods', props.gatewayPods ?? ISTIO_INGRESS_PODS);
       const selector = checkedPods.selector;
       const namespace = checkedPods.namespace;
-      nameObjects(this, ctx, 'name', props.name, namespace);
+      nameObjects(this, ctx, 'name', props.name);
       // Istio applies one CUSTOM provider per workload: a second one on the same pods conflicts.
       const pods = `${namespace}/${Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',')}`;
       const holder = claim(this, `CUSTOM authorization ${pods}`);
       if (holder !== undefined) {
         fail(ctx, 'gatewayPods', checkedPods, `gateway pods other than ${pods}: ${holder} sends them to an external authorizer already (Istio applies one CUSTOM provider per workload)`);
       }
-      const ex = props.exempt;
+      this.ctx = ctx;
+      this.selector = selector;
+      this.namespace = namespace;
+      this.acknowledged = props.acknowledgeGatewayWideJwt;
+      this.identityHeaders = provider.envoyExtAuthzHttp?.headersToUpstreamOnAllow as string[] | undefined;
 
-      let rules: security.AuthorizationPolicySpecRules[] = [{}];
-      let hosts: string[] | undefined;
-      let paths: string[] | undefined;
-      if (ex !== undefined) {
-        paths = checkPaths(ctx, ex.paths ?? KSERVE_PATHS);
-        if (ex.unsafeAllHosts === true) {
-          if (ex.hosts !== undefined) {
-            fail(ctx, 'exempt.hosts', ex.hosts, 'no hosts with exempt.unsafeAllHosts (it exempts the paths on every host)');
-          }
-        } else {
-          if (ex.hosts === undefined) {
-            fail(ctx, 'exempt.hosts', undefined,
-              'the host names of the exempted apps: a path-only exemption exempts those paths on every app behind the gateway (exempt.unsafeAllHosts: true if that is intended)');
-          }
-          hosts = checkHostnames(ctx, 'exempt.hosts', ex.hosts, { wildcard: true });
-        }
-        if (ex.jwt === undefined && ex.allowAnonymous !== true) {
-          fail(ctx, 'exempt.jwt', undefined, 'JWT options for exempted requests, or exempt.allowAnonymous: true to let them through without any credential');
-        }
-        if (ex.jwt !== undefined && ex.allowAnonymous === true) {
-          fail(ctx, 'exempt.allowAnonymous', true, 'false with exempt.jwt');
-        }
-        // CUSTOM applies when a rule matches: NOT (host in H AND path in P) = host not in H OR path not in P.
-        rules = hosts === undefined
-          ? [{ to: [{ operation: { notPaths: paths } }] }]
-          : [{ to: [{ operation: { notHosts: hostsWithPorts(hosts) } }] }, { to: [{ operation: { notPaths: paths } }] }];
-      }
-      const rule = ex?.jwt !== undefined ? jwtRule(ctx, 'exempt.jwt', ex.jwt) : undefined;
-      if (rule !== undefined) {
-        checkGatewayWideJwtAcknowledged(ctx, 'exempt.jwt', props.acknowledgeGatewayWideJwt, 'the gateway pods');
-      }
-
+      // Read at synth, with the exemptions `addExemption` added.
       this.policy = new security.AuthorizationPolicy(this, 'Resource', {
         metadata: { ...named(childName(this, 'Resource')), namespace },
         spec: {
           selector: { matchLabels: selector },
           action: security.AuthorizationPolicySpecAction.CUSTOM,
           provider: { name: provider.name },
-          rules,
+          rules: Lazy.any({ produce: () => customRules(this.exemptionList) }) as unknown as security.AuthorizationPolicySpecRules[],
         },
       });
-
-      if (rule !== undefined) {
-        const jwt = requireJwt(this, { namespace, attach: { selector }, jwt: rule, hosts: hosts && (() => hosts!), paths });
-        this.requestAuthentication = jwt.requestAuthentication;
-        this.jwtDenyPolicy = jwt.denyPolicy;
-      }
-      const identityHeaders = provider.envoyExtAuthzHttp?.headersToUpstreamOnAllow as string[] | undefined;
-      if (ex !== undefined && identityHeaders !== undefined) {
-        this.forgedHeaderDenyPolicy = new security.AuthorizationPolicy(this, 'DenyForgedIdentity', {
-          metadata: { ...named(childName(this, 'DenyForgedIdentity')), namespace },
-          spec: {
-            selector: { matchLabels: selector },
-            action: security.AuthorizationPolicySpecAction.DENY,
-            rules: identityHeaders.map(h => ({
-              to: [{ operation: { hosts: hosts ? hostsWithPorts(hosts) : undefined, paths } }],
-              when: [{ key: `request.headers[${h}]`, values: ['*'] }],
-            })),
-          },
-        });
-      }
-      if (ex !== undefined) {
-        // The exemption matches paths: the path each policy sees must be the one the backend serves.
-        // Istio's default normalization (BASE) keeps %2F and does not merge slashes.
-        this.pathNormalization = new ApiObject(this, 'PathNormalization', {
-          apiVersion: 'networking.istio.io/v1alpha3',
-          kind: 'EnvoyFilter',
-          metadata: { ...named(childName(this, 'PathNormalization')), namespace },
-          spec: {
-            workloadSelector: { labels: selector },
-            configPatches: [{
-              applyTo: 'NETWORK_FILTER',
-              match: { context: 'GATEWAY', listener: { filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager' } } } },
-              patch: {
-                operation: 'MERGE',
-                value: {
-                  typed_config: {
-                    '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
-                    'normalize_path': true,
-                    'merge_slashes': true,
-                    'path_with_escaped_slashes_action': 'UNESCAPE_AND_REDIRECT',
-                    // `kubeflow_userid` would slip past the DENY on `kubeflow-userid`, and some backends
-                    // (CGI-style header names) read the two as one: headers with "_" are dropped.
-                    'common_http_protocol_options': { headers_with_underscores_action: 'DROP_HEADER' },
-                  },
-                },
-              },
-            }, {
-              // Envoy does not normalize `;` path parameters: a backend that reads `/v1/models/m/..;/..;/admin`
-              // as `/admin` (Java servlet containers do) would serve a path the exemption does not cover.
-              // Such requests to the exempted hosts are refused before any policy runs.
-              applyTo: 'HTTP_FILTER',
-              match: { context: 'GATEWAY', listener: { filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager' } } } },
-              patch: {
-                operation: 'INSERT_FIRST',
-                value: {
-                  name: 'envoy.filters.http.rbac',
-                  typed_config: {
-                    '@type': 'type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC',
-                    'rules': {
-                      action: 'DENY',
-                      policies: {
-                        'path-parameters-on-exempted-hosts': {
-                          permissions: [{
-                            and_rules: {
-                              rules: [
-                                ...(hosts === undefined ? [] : [{ header: { name: ':authority', string_match: { safe_regex: { regex: authorityRegex(hosts, false, '[0-9]+') } } } }]),
-                                { url_path: { path: { safe_regex: { regex: '.*(;|%3[Bb]).*' } } } },
-                              ],
-                            },
-                          }],
-                          principals: [{ any: true }],
-                        },
-                      },
-                    },
-                  },
-                },
-              },
-            }],
-          },
-        });
-      }
+      (props.exemptions ?? []).forEach((e, i) => this.addExemptionAt(e, `exemptions[${i}]`));
+      claimObjectNames(this, ctx);
       // Through JSON to drop unset (undefined) members.
       this.meshConfig = JSON.parse(JSON.stringify({
         extensionProviders: [provider],
@@ -311,8 +213,202 @@ export class IstioExternalAuthorization extends Construct {
       throw e;
     }
   }
+
+  /**
+   * Exempts more requests from the external check, with what they need instead.
+   *
+   * @param exemption the hosts and paths, and the JWT they need (or `allowAnonymous`)
+   */
+  public addExemption(exemption: ExternalAuthorizationExemption): void {
+    [exemption] = checkArgs(this.ctx, CLASS, 'addExemption', [exemption]);
+    this.addExemptionAt(exemption, 'addExemption(exemption)');
+  }
+
+  private addExemptionAt(ex: ExternalAuthorizationExemption, prop: string): void {
+    const ctx = this.ctx;
+    if (this.exemptionList.length === MAX_EXEMPTIONS) {
+      fail(ctx, prop, new Shown(`{ hosts: ${JSON.stringify(ex.hosts)} }`),
+        `at most ${MAX_EXEMPTIONS} exemptions (the CUSTOM policy lists every combination of their hosts and paths): put hosts that need the same thing in one exemption`);
+    }
+    const paths = checkPaths(ctx, `${prop}.paths`, ex.paths ?? KSERVE_PATHS);
+    let hosts: string[] | undefined;
+    if (ex.unsafeAllHosts === true) {
+      if (ex.hosts !== undefined) {
+        fail(ctx, `${prop}.hosts`, ex.hosts, `no hosts with ${prop}.unsafeAllHosts (it exempts the paths on every host)`);
+      }
+    } else {
+      if (ex.hosts === undefined) {
+        fail(ctx, `${prop}.hosts`, undefined,
+          `the host names of the exempted apps: a path-only exemption exempts those paths on every app behind the gateway (${prop}.unsafeAllHosts: true if that is intended)`);
+      }
+      hosts = checkHostnames(ctx, `${prop}.hosts`, ex.hosts, { wildcard: true });
+    }
+    if (ex.jwt === undefined && ex.allowAnonymous !== true) {
+      fail(ctx, `${prop}.jwt`, undefined, `JWT options for exempted requests, or ${prop}.allowAnonymous: true to let them through without any credential`);
+    }
+    if (ex.jwt !== undefined && ex.allowAnonymous === true) {
+      fail(ctx, `${prop}.allowAnonymous`, true, `false with ${prop}.jwt`);
+    }
+    const rule = ex.jwt !== undefined ? jwtRule(ctx, `${prop}.jwt`, ex.jwt) : undefined;
+    if (rule !== undefined) {
+      checkGatewayWideJwtAcknowledged(ctx, `${prop}.jwt`, this.acknowledged, 'the gateway pods');
+    }
+    const first = this.exemptionList.length === 0;
+    const n = this.exemptionList.filter(e => e.jwt).length;
+    this.exemptionList.push({ hosts, paths, jwt: rule !== undefined });
+    const attach = { selector: this.selector };
+
+    if (rule !== undefined) {
+      // One pair of policies per exemption with a JWT: the DENY covers that exemption's hosts and paths.
+      const jwt = requireJwt(this, {
+        namespace: this.namespace, attach, jwt: rule, hosts: hosts && (() => hosts!), paths, idSuffix: n === 0 ? '' : String(n + 1),
+      });
+      (this as { requestAuthentication?: ApiObject }).requestAuthentication ??= jwt.requestAuthentication;
+      (this as { jwtDenyPolicy?: ApiObject }).jwtDenyPolicy ??= jwt.denyPolicy;
+    }
+    if (!first) {
+      claimObjectNames(this, ctx);
+      return;
+    }
+    const headers = this.identityHeaders;
+    if (headers !== undefined) {
+      (this as { forgedHeaderDenyPolicy?: ApiObject }).forgedHeaderDenyPolicy = new security.AuthorizationPolicy(this, 'DenyForgedIdentity', {
+        metadata: { ...named(childName(this, 'DenyForgedIdentity')), namespace: this.namespace },
+        spec: {
+          selector: { matchLabels: this.selector },
+          action: security.AuthorizationPolicySpecAction.DENY,
+          rules: Lazy.any({
+            produce: () => this.exemptionList.flatMap(e => headers.map(h => ({
+              to: [{ operation: { hosts: e.hosts ? hostsWithPorts(e.hosts) : undefined, paths: e.paths } }],
+              when: [{ key: `request.headers[${h}]`, values: ['*'] }],
+            }))),
+          }) as unknown as security.AuthorizationPolicySpecRules[],
+        },
+      });
+    }
+    (this as { pathNormalization?: ApiObject }).pathNormalization = pathNormalization(this, this.namespace, this.selector, () => this.exemptionList);
+    claimObjectNames(this, ctx);
+  }
 }
 
+/** How many exemptions one policy takes: the CUSTOM rules are every combination (2^n) of their hosts and paths. */
+const MAX_EXEMPTIONS = 6;
+
+/** An exemption, checked: its hosts (none: every host) and paths. */
+interface CheckedExemption {
+  readonly hosts?: string[];
+  readonly paths: string[];
+  readonly jwt?: boolean;
+}
+
+/**
+ * The CUSTOM policy's rules: it applies to a request no exemption matches. A request is exempted
+ * when, for some exemption, its host is one of the hosts AND its path one of the paths; so the
+ * policy applies when for EVERY exemption the host is not one of its hosts OR the path not one of
+ * its paths. Rules are ORed and a rule's operation fields ANDed, so that conjunction of
+ * disjunctions is written out: one rule per choice of "not its hosts" or "not its paths" for each
+ * exemption.
+ */
+function customRules(exemptions: CheckedExemption[]): security.AuthorizationPolicySpecRules[] {
+  if (exemptions.length === 0) {
+    return [{}];
+  }
+  let terms: { notHosts: string[]; notPaths: string[] }[] = [{ notHosts: [], notPaths: [] }];
+  for (const e of exemptions) {
+    const notPaths = { notHosts: [], notPaths: e.paths };
+    const choices = e.hosts === undefined ? [notPaths] : [{ notHosts: hostsWithPorts(e.hosts), notPaths: [] }, notPaths];
+    terms = terms.flatMap(t => choices.map(c => ({ notHosts: [...t.notHosts, ...c.notHosts], notPaths: [...t.notPaths, ...c.notPaths] })));
+  }
+  const seen = new Set<string>();
+  const rules: security.AuthorizationPolicySpecRules[] = [];
+  for (const t of terms) {
+    const operation = {
+      notHosts: t.notHosts.length > 0 ? [...new Set(t.notHosts)] : undefined,
+      notPaths: t.notPaths.length > 0 ? [...new Set(t.notPaths)] : undefined,
+    };
+    const key = JSON.stringify(operation);
+    if (!seen.has(key)) {
+      seen.add(key);
+      rules.push({ to: [{ operation }] });
+    }
+  }
+  return rules;
+}
+
+/**
+ * The EnvoyFilter that normalizes paths on the gateway's pods, drops headers with "_", and refuses
+ * `;` path parameters on the exempted hosts (see `pathNormalization` of the construct).
+ */
+function pathNormalization(scope: Construct, namespace: string, selector: { [key: string]: string },
+  exemptions: () => CheckedExemption[]): ApiObject {
+  // The exemption matches paths: the path each policy sees must be the one the backend serves.
+  // Istio's default normalization (BASE) keeps %2F and does not merge slashes.
+  return new ApiObject(scope, 'PathNormalization', {
+    apiVersion: 'networking.istio.io/v1alpha3',
+    kind: 'EnvoyFilter',
+    metadata: { ...named(childName(scope, 'PathNormalization')), namespace },
+    spec: {
+      workloadSelector: { labels: selector },
+      configPatches: [{
+        applyTo: 'NETWORK_FILTER',
+        match: { context: 'GATEWAY', listener: { filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager' } } } },
+        patch: {
+          operation: 'MERGE',
+          value: {
+            typed_config: {
+              '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+              'normalize_path': true,
+              'merge_slashes': true,
+              'path_with_escaped_slashes_action': 'UNESCAPE_AND_REDIRECT',
+              // `kubeflow_userid` would slip past the DENY on `kubeflow-userid`, and some backends
+              // (CGI-style header names) read the two as one: headers with "_" are dropped.
+              'common_http_protocol_options': { headers_with_underscores_action: 'DROP_HEADER' },
+            },
+          },
+        },
+      }, {
+        // Envoy does not normalize `;` path parameters: a backend that reads `/v1/models/m/..;/..;/admin`
+        // as `/admin` (Java servlet containers do) would serve a path the exemption does not cover.
+        // Such requests to the exempted hosts are refused before any policy runs.
+        applyTo: 'HTTP_FILTER',
+        match: { context: 'GATEWAY', listener: { filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager' } } } },
+        patch: {
+          operation: 'INSERT_FIRST',
+          value: {
+            name: 'envoy.filters.http.rbac',
+            typed_config: {
+              '@type': 'type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC',
+              'rules': {
+                action: 'DENY',
+                policies: {
+                  'path-parameters-on-exempted-hosts': {
+                    permissions: [{
+                      and_rules: {
+                        // Read at synth: every exempted host (none when an exemption covers every host).
+                        rules: Lazy.any({
+                          produce: () => {
+                            const list = exemptions();
+                            const all = list.some(e => e.hosts === undefined);
+                            const hosts = [...new Set(list.flatMap(e => e.hosts ?? []))];
+                            return [
+                              ...(all ? [] : [{ header: { name: ':authority', string_match: { safe_regex: { regex: authorityRegex(hosts, false, '[0-9]+') } } } }]),
+                              { url_path: { path: { safe_regex: { regex: '.*(;|%3[Bb]).*' } } } },
+                            ];
+                          },
+                        }),
+                      },
+                    }],
+                    principals: [{ any: true }],
+                  },
+                },
+              },
+            },
+          },
+        },
+      }],
+    },
+  });
+}
 
 /** The mesh config's `extensionProviders` entry. */
 function providerEntry(ctx: string, p: ExternalAuthorizationProvider): any {
@@ -337,14 +433,14 @@ function providerEntry(ctx: string, p: ExternalAuthorizationProvider): any {
     };
 }
 
-function checkPaths(ctx: string, paths: string[]): string[] {
+function checkPaths(ctx: string, prop: string, paths: string[]): string[] {
   if (!Array.isArray(paths) || paths.length === 0) {
-    fail(ctx, 'exempt.paths', paths, 'at least one path pattern');
+    fail(ctx, prop, paths, 'at least one path pattern');
   }
   paths.forEach((p, i) => {
     const inner = typeof p === 'string' ? p.replace(/^\*/, '').replace(/\*$/, '') : '';
     if (typeof p !== 'string' || p === '*' || inner.includes('*') || !(p.startsWith('/') || p.startsWith('*')) || /\s/.test(p)) {
-      fail(ctx, `exempt.paths[${i}]`, p, 'a path starting with "/", with "*" only as the first or last character (prefix or suffix match)');
+      fail(ctx, `${prop}[${i}]`, p, 'a path starting with "/", with "*" only as the first or last character (prefix or suffix match)');
     }
   });
   return [...paths];

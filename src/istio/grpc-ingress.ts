@@ -4,7 +4,7 @@ import * as extensions from '../../imports/extensions.istio.io';
 import * as networking from '../../imports/networking.istio.io';
 import { isolateBackend } from '../_backend-isolation';
 import { IstioGateway } from './gateway';
-import { childName, named, nameObjects } from '../_names';
+import { childName, claimObjectNames, named, nameObjects } from '../_names';
 import { checkProxyPods, ISTIO_INGRESS_PODS } from '../_proxy-pods';
 import { resolveTls, ResolvedTls } from '../_tls';
 import { byCodeUnits, checkBoolean, checkDnsLabel, checkArgs, checkDnsSubdomain, checkDuration, checkHostname, checkHostnames, checkInteger, contextOf, fail, protoDuration, REDACTED, abandon, chartNamespace, checkAnnotations, checkProps, checkUsername, claimFrontDoor } from '../_validate';
@@ -289,7 +289,7 @@ export class IstioGrpcIngress extends Construct {
       checkGrpcBackend(ctx, props.backend);
       const namespace = chartNamespace(ctx, this,
         'the VirtualService names the backend by its cluster DNS name, and a Gateway admits VirtualServices for its hosts from that namespace only');
-      nameObjects(this, ctx, 'name', props.name, namespace);
+      nameObjects(this, ctx, 'name', props.name);
       const gw = props.gateway;
       const create = gw._create;
       const pods = checkProxyPods(ctx, create ? 'gateway.pods' : 'gateway.pods', create ? create.pods ?? ISTIO_INGRESS_PODS : gw._existing!.pods);
@@ -338,6 +338,7 @@ export class IstioGrpcIngress extends Construct {
         checkGatewayWideJwtAcknowledged(ctx, 'jwt', props.acknowledgeGatewayWideJwt, 'the gateway pods');
       }
 
+      let writtenSecrets: { namespace: string; name: string; prop?: string }[] = [];
       if (create !== undefined) {
         const tls = resolveTls(this, ctx, 'gateway.tls', create.tls, {
           modes: ['lb', 'proxy', 'mutual'],
@@ -346,6 +347,7 @@ export class IstioGrpcIngress extends Construct {
           certificateName: childName(this, 'Certificate'),
         });
         this.certificate = tls.certificate;
+        writtenSecrets = tls.writtenSecrets;
         this.gateway = new networking.Gateway(this, 'Gateway', {
           metadata: { ...named(create.name ?? childName(this, 'Gateway')), namespace: gatewayNamespace },
           spec: { selector, servers: gatewayServers(lazy(() => hosts().map(h => `${namespace}/${h}`)), tls, httpsRedirect) },
@@ -416,6 +418,7 @@ export class IstioGrpcIngress extends Construct {
         this.backendAuthorizationPolicy = isolation?.authorizationPolicy;
         this.backendRequestAuthentication = isolation?.requestAuthentication;
       }
+      claimObjectNames(this, ctx, create?.name === undefined ? {} : { [create.name]: 'gateway.name' }, writtenSecrets);
     } catch (e) {
       abandon(this);
       throw e;

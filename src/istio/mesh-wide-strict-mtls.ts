@@ -2,6 +2,7 @@ import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as networking from '../../imports/networking.istio.io';
 import * as security from '../../imports/security.istio.io';
+import { claimObjectNames } from '../_names';
 import { checkProxyPods, ISTIO_INGRESS_PODS } from '../_proxy-pods';
 import { abandon, checkDnsLabel, checkProps, claimName, contextOf } from '../_validate';
 import { RULES } from '../lint/_rules';
@@ -92,6 +93,7 @@ export class MeshWideStrictMtls extends Construct {
         suppressLint(this.knativeLocalGateway, RULES.gatewayHostsAnyNamespace,
           'Knative\'s cluster-local gateway: net-istio binds every Knative Service\'s VirtualService to it, from each namespace; mTLS and each model\'s own policies still apply');
       }
+      claimObjectNames(this, ctx);
     } catch (e) {
       abandon(this);
       throw e;

@@ -3,6 +3,7 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import * as security from '../../imports/security.istio.io';
 import * as kserve from '../../imports/serving.kserve.io';
+import { claimObjectNames } from '../_names';
 import { checkArgs, checkBoolean, checkDns1035Label, checkDnsLabel, checkDnsSubdomain, checkInteger, checkList, checkNonEmpty, contextOf, fail, abandon, checkProps, checkRequestWithinLimit, claim, isQuantity, quantityValue } from '../_validate';
 import { RULES } from '../lint/_rules';
 import { suppressLint } from '../lint/_suppress';
@@ -395,6 +396,7 @@ export class MeshIsolatedInferenceService extends Construct {
         suppressLint(this.inferenceService, RULES.kserveActivator,
           'bypassActivator: false: the activator stays on the request path, and the knative-serving namespace may reach the model for every caller');
       }
+      claimObjectNames(this, ctx);
     } catch (e) {
       abandon(this);
       throw e;

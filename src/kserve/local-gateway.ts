@@ -2,6 +2,7 @@ import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import * as networking from '../../imports/networking.istio.io';
+import { claimObjectNames } from '../_names';
 import { checkProxyPods, ISTIO_INGRESS_PODS } from '../_proxy-pods';
 import { resolveTls } from '../_tls';
 import { abandon, byCodeUnits, checkArgs, checkDns1035Label, checkHostname, checkProps, claimName, contextOf, fail, isDnsLabel } from '../_validate';
@@ -190,6 +191,7 @@ export class KServeLocalGateway extends Construct {
       this.ingressKeys = ingressKeys(ctx, props.ingress ?? {}, this.gatewayRef, this.serviceHost, https);
       const keys = this.ingressKeys;
       addValuesFile(this, valuesFileName(this, 'kserve-ingress-patch.json'), () => `${JSON.stringify(keys, undefined, 2)}\n`);
+      claimObjectNames(this, ctx, {}, tls.writtenSecrets);
     } catch (e) {
       abandon(this);
       throw e;

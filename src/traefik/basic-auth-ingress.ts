@@ -3,7 +3,7 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import * as traefik from '../../imports/traefik.io';
 import { isolateBackend } from '../_backend-isolation';
-import { childName, named, nameObjects } from '../_names';
+import { childName, claimObjectNames, named, nameObjects } from '../_names';
 import { checkProxyPods } from '../_proxy-pods';
 import { resolveTls, ResolvedTls } from '../_tls';
 import { checkAnnotations, checkBoolean, checkDnsLabel, checkDnsSubdomain, checkHostname, checkHostnames, contextOf, fail, abandon, chartNamespace, checkArgs, made, REDACTED, checkProps, claimFrontDoor } from '../_validate';
@@ -258,7 +258,7 @@ export class TraefikBasicAuthIngress extends Construct {
       checkBackend(ctx, props.backend);
       const namespace = chartNamespace(ctx, this,
         'Traefik routes to Services of the route\'s namespace, and names middlewares as <namespace>-<name>@kubernetescrd');
-      nameObjects(this, ctx, 'name', props.name, namespace);
+      nameObjects(this, ctx, 'name', props.name);
       const pathPrefix = this.pathPrefix = props.pathPrefix ?? '/';
       if (typeof pathPrefix !== 'string' || !PATH_PREFIX.test(pathPrefix)) {
         fail(ctx, 'pathPrefix', pathPrefix, 'a URL path starting with "/", without spaces or backticks');
@@ -343,6 +343,10 @@ export class TraefikBasicAuthIngress extends Construct {
           peers: [{ namespace: pods.namespace, labels: () => pods.selector }],
         })?.networkPolicy;
       }
+      if (tls.secretName !== undefined && tls.secretName === this.secret.name) {
+        fail(ctx, 'usersSecretName', this.secret.name, 'a name other than the TLS Secret\'s: the htpasswd Secret would replace the certificate');
+      }
+      claimObjectNames(this, ctx, props.usersSecretName === undefined ? {} : { [props.usersSecretName]: 'usersSecretName' }, tls.writtenSecrets);
     } catch (e) {
       abandon(this);
       throw e;

@@ -53,7 +53,7 @@ function synth(props: Partial<IstioExternalAuthorizationProps> = {}): any[] {
     provider: {
       name: 'dex-auth-provider', service: 'authservice.istio-system.svc.cluster.local', port: 8080, headersToUpstreamOnAllow: ['kubeflow-userid'],
     },
-    exempt: { hosts: [MODEL_HOST], jwt: { issuer: K8S_ISSUER, jwks: JwksSource.fromUri(`${K8S_ISSUER}/openid/v1/jwks`), audiences: JwtAudiences.of(['sklearn-iris']) } },
+    exemptions: [{ hosts: [MODEL_HOST], jwt: { issuer: K8S_ISSUER, jwks: JwksSource.fromUri(`${K8S_ISSUER}/openid/v1/jwks`), audiences: JwtAudiences.of(['sklearn-iris']) } }],
     acknowledgeGatewayWideJwt: true,
     ...props,
   });
@@ -160,5 +160,90 @@ describe('negative controls: the model finds the known-bad setups', () => {
   test('without the forged-identity DENY, an exempted request carries a forged kubeflow-userid to the model', async () => {
     const docs = synth().filter(d => !(d.kind === 'AuthorizationPolicy' && d.spec.rules?.some((r: any) => r.when?.some((w: any) => w.key === 'request.headers[kubeflow-userid]'))));
     expect(await violations(model(docs))).toContainEqual(expect.stringContaining('with a valid token and a forged kubeflow-userid: reached kserve-test'));
+  });
+});
+
+describe('several exemptions, each with its own audience; the second added after construction', () => {
+  const OTHER_HOST = 'xgb.kserve-test.example.com';
+  const xgbVs = vs('xgb', 'kserve-test', OTHER_HOST, 'xgb-predictor', 80);
+  let xgb: { good: Credential; bad: Credential[] };
+  beforeAll(async () => {
+    xgb = await jwtCredentials(issuer, 'xgb');
+  });
+
+  function twoExemptions(): any[] {
+    const chart = newChart(null);
+    const authz = new IstioExternalAuthorization(chart, 'dex', {
+      provider: {
+        name: 'dex-auth-provider', service: 'authservice.istio-system.svc.cluster.local', port: 8080, headersToUpstreamOnAllow: ['kubeflow-userid'],
+      },
+      exemptions: [{ hosts: [MODEL_HOST], jwt: { issuer: K8S_ISSUER, jwks: JwksSource.fromUri(`${K8S_ISSUER}/openid/v1/jwks`), audiences: JwtAudiences.of(['sklearn-iris']) } }],
+      acknowledgeGatewayWideJwt: true,
+    });
+    authz.addExemption({
+      hosts: [OTHER_HOST],
+      paths: ['/v2/models/*'],
+      jwt: { issuer: K8S_ISSUER, jwks: JwksSource.fromUri(`${K8S_ISSUER}/openid/v1/jwks`), audiences: JwtAudiences.of(['xgb']) },
+    });
+    const docs = Testing.synth(chart);
+    expectValidManifests(docs);
+    return docs;
+  }
+  const m2 = (docs: any[]) => new IstioGatewayModel([...docs, ...CLUSTER, xgbVs], GATEWAY, {
+    jwksFor: () => issuer.jwks,
+    extAuthz: { 'dex-auth-provider': { check: h => ((h.cookie ?? '').includes(SESSION) ? { allow: true } : { allow: false }), headersToUpstreamOnAllow: ['kubeflow-userid'] } },
+  });
+  const call = (host: string, path: string, headers: { [k: string]: string }) =>
+    ({ scheme: 'https' as const, authority: host, method: 'POST', path, headers, label: `${host}${path}` });
+
+  test('each model takes its own token on its own paths; the other model\'s token, or its paths, get nothing', async () => {
+    const m = m2(twoExemptions());
+    expect((await m.handle(call(OTHER_HOST, '/v2/models/xgb/infer', xgb.good.headers))).backend).toBe('kserve-test/xgb-predictor:80');
+    expect((await m.handle(call(MODEL_HOST, '/v1/models/sklearn-iris:predict', jwt.good.headers))).backend).toBe('kserve-test/sklearn-iris-predictor:80');
+    // The sklearn token on the xgb host, and the xgb token on the sklearn host: refused.
+    expect((await m.handle(call(OTHER_HOST, '/v2/models/xgb/infer', jwt.good.headers))).backend).toBeUndefined();
+    expect((await m.handle(call(MODEL_HOST, '/v1/models/sklearn-iris:predict', xgb.good.headers))).backend).toBeUndefined();
+    // A path the xgb exemption does not list goes to the authorizer (no session: refused).
+    expect((await m.handle(call(OTHER_HOST, '/v1/models/xgb:predict', xgb.good.headers))).backend).toBeUndefined();
+  });
+
+  test('no variant reaches a backend without a session, except each model\'s exempted paths with its own valid token', async () => {
+    const m = m2(twoExemptions());
+    const paths = ['/v1/models/m:predict', '/v2/models/m/infer', '/admin', '/v2/admin'];
+    const requests = ['kubeflow.example.com', 'app.example.com', MODEL_HOST, OTHER_HOST].flatMap(host => paths.flatMap(path => variants({ host, path })));
+    const allowed = (host: string, cred: Credential, backend?: string, p?: string) =>
+      (host === MODEL_HOST && cred === jwt.good && backend === 'kserve-test/sklearn-iris-predictor:80' && EXEMPT_PREFIXES.some(x => p!.startsWith(x))) ||
+      (host === OTHER_HOST && cred === xgb.good && backend === 'kserve-test/xgb-predictor:80' && p!.startsWith('/v2/models/'));
+    const creds = [jwt.good, xgb.good, ...jwt.bad, ...xgb.bad];
+    expect(await reached(r => m.handle(r), requests, creds, (req, cred, r) =>
+      allowed(canonicalHost(req.authority), cred, r.backend, backendPath(r.path!)) && r.headers?.['kubeflow-userid'] === undefined)).toEqual([]);
+  });
+
+  test('negative control: without the second exemption\'s DENY policy, its exempted path is open without a token', async () => {
+    const docs = twoExemptions();
+    // Every combination of "not this exemption's hosts" and "not its paths": 2 x 2.
+    expect(docs.find(d => d.spec?.action === 'CUSTOM').spec.rules.length).toBe(4);
+    const open = docs.filter(d => !(d.kind === 'AuthorizationPolicy' && d.spec.action === 'DENY' &&
+      JSON.stringify(d.spec.rules).includes(OTHER_HOST) && JSON.stringify(d.spec.rules).includes('request.auth')));
+    expect(open.length).toBe(docs.length - 1);
+    const m = m2(open);
+    expect((await m.handle(call(OTHER_HOST, '/v2/models/xgb/infer', {}))).backend).toBe('kserve-test/xgb-predictor:80');
+  });
+
+  test('addExemption is checked as the props are, and a seventh exemption is refused', () => {
+    const chart = newChart(null);
+    const authz = new IstioExternalAuthorization(chart, 'dex', {
+      provider: { name: 'p', service: 'authservice.istio-system.svc.cluster.local', port: 8080 },
+    });
+    expect(() => authz.addExemption({ paths: ['/v1/models/*'], allowAnonymous: true })).toThrow(
+      /IstioExternalAuthorization test\/dex: invalid addExemption\(exemption\)\.hosts undefined: expected the host names of the exempted apps/);
+    expect(() => authz.addExemption({ hosts: [MODEL_HOST], jwt: { issuer: K8S_ISSUER, jwks: JwksSource.fromUri(`${K8S_ISSUER}/jwks`), audiences: JwtAudiences.of(['a']) } }))
+      .toThrow(/invalid acknowledgeGatewayWideJwt undefined: expected true with addExemption\(exemption\)\.jwt/);
+    for (let i = 0; i < 6; i++) {
+      authz.addExemption({ hosts: [`m${i}.example.com`], allowAnonymous: true });
+    }
+    expect(() => authz.addExemption({ hosts: ['m6.example.com'], allowAnonymous: true })).toThrow(/expected at most 6 exemptions/);
+    const custom = Testing.synth(chart).find(d => d.spec?.action === 'CUSTOM');
+    expect(custom.spec.rules).toHaveLength(64);
   });
 });

@@ -20,9 +20,9 @@ function build(props: Partial<IstioExternalAuthorizationProps> = {}) {
   const chart = newChart('kubeflow');
   const authz = new IstioExternalAuthorization(chart, 'dex', {
     provider,
-    exempt: { hosts: [MODEL_HOST], jwt: k8sJwt },
+    exemptions: [{ hosts: [MODEL_HOST], jwt: k8sJwt }],
     ...props,
-    acknowledgeGatewayWideJwt: 'acknowledgeGatewayWideJwt' in props ? props.acknowledgeGatewayWideJwt : ('exempt' in props ? props.exempt?.jwt !== undefined || undefined : true),
+    acknowledgeGatewayWideJwt: 'acknowledgeGatewayWideJwt' in props ? props.acknowledgeGatewayWideJwt : ('exemptions' in props ? props.exemptions?.some(e => e.jwt !== undefined) || undefined : true),
   });
   return { authz, docs: Testing.synth(chart) };
 }
@@ -149,7 +149,7 @@ describe('defaults: KServe inference paths on the model host, JWT required', () 
 
 describe('options', () => {
   test('no exemption: every request is checked', () => {
-    const { docs } = build({ exempt: undefined });
+    const { docs } = build({ exemptions: undefined });
     expect(docs).toHaveLength(1);
     expect(oneOf(docs, 'AuthorizationPolicy').spec.rules).toEqual([{}]);
     expectValidManifests(docs);
@@ -158,7 +158,7 @@ describe('options', () => {
   test('custom paths, anonymous exemption, provider timeout and status', () => {
     const { authz, docs } = build({
       provider: { ...provider, timeout: Duration.seconds(5), statusOnError: 503, headersToDownstreamOnDeny: ['set-cookie'] },
-      exempt: { hosts: [MODEL_HOST], paths: ['/v1/models/*', '*/metadata'], allowAnonymous: true },
+      exemptions: [{ hosts: [MODEL_HOST], paths: ['/v1/models/*', '*/metadata'], allowAnonymous: true }],
     });
     expect(docsOf(docs, 'RequestAuthentication')).toHaveLength(0);
     expect(authz.meshConfig.extensionProviders[0].envoyExtAuthzHttp).toMatchObject({ timeout: '5s', statusOnError: '503', headersToDownstreamOnDeny: ['set-cookie'] });
@@ -177,7 +177,7 @@ describe('options', () => {
   });
 
   test('the unsafe path-only exemption of the seed, when asked for explicitly', () => {
-    const { docs } = build({ exempt: { unsafeAllHosts: true, paths: ['/v1*'], jwt: k8sJwt } });
+    const { docs } = build({ exemptions: [{ unsafeAllHosts: true, paths: ['/v1*'], jwt: k8sJwt }] });
     const custom = docsOf(docs, 'AuthorizationPolicy').find(d => d.spec.action === 'CUSTOM');
     expect(custom.spec.rules).toEqual([{ to: [{ operation: { notPaths: ['/v1*'] } }] }]);
     expectValidManifests(docs);
@@ -197,14 +197,14 @@ describe('bad input', () => {
       'invalid provider.service "authservice": expected a cluster FQDN "<service>.<namespace>.svc.cluster.local"'],
     ['fails a port out of range', { provider: { ...provider, port: 0 } }, 'invalid provider.port 0: expected a port number'],
     ['fails failOpen without acknowledgement', { provider: { ...provider, failOpen: true } }, 'invalid provider.failOpen true: expected false, or acknowledgeFailOpen: true'],
-    ['fails a path pattern with * in the middle', { exempt: { hosts: [MODEL_HOST], paths: ['/v1/*/predict'], jwt: k8sJwt } },
-      'invalid exempt.paths[0] "/v1/*/predict": expected a path starting with "/", with "*" only as the first or last character'],
-    ['fails an exemption without hosts', { exempt: { jwt: k8sJwt } }, /invalid exempt.hosts undefined: expected the host names of the exempted apps/],
-    ['fails hosts with the unsafe opt-in', { exempt: { unsafeAllHosts: true, hosts: [MODEL_HOST], jwt: k8sJwt } }, /invalid exempt.hosts/],
-    ['fails an exemption without JWT or the anonymous opt-in', { exempt: { hosts: [MODEL_HOST] } }, /invalid exempt.jwt undefined: expected JWT options for exempted requests/],
-    ['fails an empty issuer', { exempt: { hosts: [MODEL_HOST], jwt: { issuer: '', jwks: JwksSource.fromUri('https://x.example.com/jwks'), audiences: JwtAudiences.of(['a']) } } }, 'invalid exempt.jwt.issuer "": expected an issuer such as'],
+    ['fails a path pattern with * in the middle', { exemptions: [{ hosts: [MODEL_HOST], paths: ['/v1/*/predict'], jwt: k8sJwt }] },
+      'invalid exemptions[0].paths[0] "/v1/*/predict": expected a path starting with "/", with "*" only as the first or last character'],
+    ['fails an exemption without hosts', { exemptions: [{ jwt: k8sJwt }] }, /invalid exemptions\[0\].hosts undefined: expected the host names of the exempted apps/],
+    ['fails hosts with the unsafe opt-in', { exemptions: [{ unsafeAllHosts: true, hosts: [MODEL_HOST], jwt: k8sJwt }] }, /invalid exemptions\[0\].hosts/],
+    ['fails an exemption without JWT or the anonymous opt-in', { exemptions: [{ hosts: [MODEL_HOST] }] }, /invalid exemptions\[0\].jwt undefined: expected JWT options for exempted requests/],
+    ['fails an empty issuer', { exemptions: [{ hosts: [MODEL_HOST], jwt: { issuer: '', jwks: JwksSource.fromUri('https://x.example.com/jwks'), audiences: JwtAudiences.of(['a']) } }] }, 'invalid exemptions[0].jwt.issuer "": expected an issuer such as'],
     ['fails a bad header name', { provider: { ...provider, includeRequestHeadersInCheck: ['Authorization Header'] } }, 'invalid provider.includeRequestHeadersInCheck[0] "Authorization Header"'],
-    ['fails a bad host', { exempt: { hosts: ['not a host'], jwt: k8sJwt } }, 'invalid exempt.hosts[0] "not a host"'],
+    ['fails a bad host', { exemptions: [{ hosts: ['not a host'], jwt: k8sJwt }] }, 'invalid exemptions[0].hosts[0] "not a host"'],
   ];
   test.each(cases)('%s', (_name, props, message) => {
     expect(() => build(props)).toThrow(message);

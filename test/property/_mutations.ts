@@ -73,7 +73,7 @@ export const BAD_JWKS_URIS = [
 ];
 
 /**
- * Breaks one rule of a JwtIssuer at `p` (`jwt`, `exempt.jwt`): the issuer; the key source and the
+ * Breaks one rule of a JwtIssuer at `p` (`jwt`, `exemptions[0].jwt`): the issuer; the key source and the
  * audiences missing, or given as the old shapes (a URL string, a list), which only the types refuse.
  * Bad URLs and audience lists fail in their factories (`JwksSource.fromUri`, `JwtAudiences.of`).
  */

@@ -78,7 +78,9 @@ const valid = props({
   image,
   grpcWeb: fc.boolean(),
   cors,
-  unauthenticatedPaths: fc.array(fc.stringMatching(/^\/[!-~]{1,20}$/), { maxLength: 4 }),
+  // Path characters Envoy matches after normalization; dot segments are refused, so no segment is only dots.
+  unauthenticatedPaths: fc.array(fc.stringMatching(/^\/[A-Za-z0-9\-_~!$&'()*+,=:@]([A-Za-z0-9\-._~!$&'()*+,=:@/]{0,18}[A-Za-z0-9\-_~!$&'()*+,=:@/])?$/)
+    .filter(p => !/(^|\/)\.\.?(\/|$)/.test(p)), { maxLength: 4 }),
   serviceType: fc.constantFrom(...Object.values(EnvoyServiceType)),
   timeout: wholeSeconds,
   resources,
@@ -136,7 +138,7 @@ function semanticMutations(spec: any): Mutation[] {
   out.push(mutation('backendProtocol', 'http2'), mutation('backendProtocol', 'GRPC'), mutation('serviceType', 'clusterip'), mutation('serviceType', 'ExternalName'));
   const paths: string[] = spec.unauthenticatedPaths ?? [];
   out.push(...sparseListMutations('unauthenticatedPaths', paths.length > 0 ? paths : ['/grpc.health.v1.Health/']));
-  for (const bad of ['/', 'health', '/a b', '', ' /x', '/x\n']) {
+  for (const bad of ['/', 'health', '/a b', '', ' /x', '/x\n', '/health?x=1', '/health#', '/a;b', '/%2e', '/a/../admin', '/.', `/${'a'.repeat(1024)}`]) {
     out.push(mutation('unauthenticatedPaths', [...paths, bad], `unauthenticatedPaths[${paths.length}]`));
   }
   const origins: string[] = spec.cors?.allowOrigins ?? ['https://app.example.com'];

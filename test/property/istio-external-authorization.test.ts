@@ -55,11 +55,11 @@ const valid = fc.tuple(
   props({ provider }, { gatewayPods }),
   fc.oneof(
     props({}, { acknowledgeGatewayWideJwt: fc.boolean() }),
-    props({ exempt }, {}),
+    props({ exemptions: fc.array(exempt, { minLength: 1, maxLength: 3 }) }, {}),
   ),
 ).map(([a, b]) => {
   const out: any = { ...a, ...b };
-  if (out.exempt?.jwt !== undefined) {
+  if (out.exemptions?.some((e: any) => e.jwt !== undefined)) {
     out.acknowledgeGatewayWideJwt = true;
   }
   return out;
@@ -79,28 +79,31 @@ function semanticMutations(spec: any): Mutation[] {
   const pods = spec.gatewayPods ?? DEFAULT_PODS;
   out.push(...labelMapMutations('selector').map(m => mutation('gatewayPods', { ...pods, selector: m.value }, 'gatewayPods.selector')));
   out.push(...labelMutations('namespace', BAD_DNS_LABELS).map(m => mutation('gatewayPods', { ...pods, namespace: m.value }, 'gatewayPods.namespace')));
-  const ex = spec.exempt;
+  const ex = spec.exemptions?.[0];
   if (ex === undefined) {
-    out.push(mutation('exempt', { paths: ['/v1/models/*'], allowAnonymous: true }, 'exempt.hosts'));
-    out.push(mutation('exempt', { hosts: ['ml.example.com'] }, 'exempt.jwt'));
+    out.push(mutation('exemptions', [{ paths: ['/v1/models/*'], allowAnonymous: true }], 'exemptions[0].hosts'));
+    out.push(mutation('exemptions', [{ hosts: ['ml.example.com'] }], 'exemptions[0].jwt'));
+    out.push(mutation('exemptions', Array.from({ length: 7 }, (_, i) => ({ hosts: [`m${i}.example.com`], allowAnonymous: true })), 'exemptions[6]'));
     return out.filter(m => m.expect !== 'NOT REFUSED');
   }
   if (ex.hosts !== undefined) {
-    out.push(...hostListMutations('exempt.hosts', ex.hosts), mutation('exempt.hosts', DELETE), mutation('exempt.unsafeAllHosts', true, 'exempt.hosts'));
+    out.push(...hostListMutations('exemptions[0].hosts', ex.hosts), mutation('exemptions[0].hosts', DELETE), mutation('exemptions[0].unsafeAllHosts', true, 'exemptions[0].hosts'));
   } else {
-    out.push(mutation('exempt.hosts', ['ml.example.com']), mutation('exempt.unsafeAllHosts', false, 'exempt.hosts'),
-      mutation('exempt.unsafeAllHosts', DELETE, 'exempt.hosts'));
+    out.push(mutation('exemptions[0].hosts', ['ml.example.com']), mutation('exemptions[0].unsafeAllHosts', false, 'exemptions[0].hosts'),
+      mutation('exemptions[0].unsafeAllHosts', DELETE, 'exemptions[0].hosts'));
   }
   const paths: string[] = ex.paths ?? ['/v1/models/*'];
-  out.push(mutation('exempt.paths', []), ...sparseListMutations('exempt.paths', paths));
+  out.push(mutation('exemptions[0].paths', []), ...sparseListMutations('exemptions[0].paths', paths));
   for (const bad of ['*', '/a*b', 'v1/models', '/a b', '', '/v1/*/x', '**a*', '/x\t', ' /x']) {
-    out.push(mutation('exempt.paths', [...paths, bad], `exempt.paths[${paths.length}]`));
+    out.push(mutation('exemptions[0].paths', [...paths, bad], `exemptions[0].paths[${paths.length}]`));
   }
   if (ex.jwt !== undefined) {
-    out.push(...jwtMutations('exempt.jwt', ex.jwt), mutation('exempt.allowAnonymous', true));
-    out.push(mutation('acknowledgeGatewayWideJwt', false), mutation('acknowledgeGatewayWideJwt', DELETE));
+    out.push(...jwtMutations('exemptions[0].jwt', ex.jwt), mutation('exemptions[0].allowAnonymous', true));
+    if (!spec.exemptions.slice(1).some((e: any) => e.jwt !== undefined)) {
+      out.push(mutation('acknowledgeGatewayWideJwt', false), mutation('acknowledgeGatewayWideJwt', DELETE));
+    }
   } else {
-    out.push(mutation('exempt.allowAnonymous', false, 'exempt.jwt'), mutation('exempt.allowAnonymous', DELETE, 'exempt.jwt'));
+    out.push(mutation('exemptions[0].allowAnonymous', false, 'exemptions[0].jwt'), mutation('exemptions[0].allowAnonymous', DELETE, 'exemptions[0].jwt'));
   }
   return out.filter(m => m.expect !== 'NOT REFUSED');
 }
@@ -118,14 +121,14 @@ describe('IstioExternalAuthorization properties', () => {
   }, TIMEOUT);
 
   test('secrets in invalid positions never appear in the error', () => {
-    const withJwt = valid.filter(s => s.exempt?.jwt !== undefined);
+    const withJwt = valid.filter(s => s.exemptions?.[0]?.jwt !== undefined);
     fc.assert(fc.property(withJwt, secretArb, word(10), fc.constantFrom('https', 'http'), shortLabel, (spec, secret, user, scheme, host) => {
       const { chart } = newApp();
       const uri = `${scheme}://${encodeURIComponent(user)}:${secret}@${host}.example.com/jwks`;
       // the URL is refused where it is given: by JwksSource.fromUri, as the issuer's keys are built
       const jwksFromUri = new Make('JwksSource.fromUri(<a URL with a password>)', () => JwksSource.fromUri(uri));
       expectRefusedWithoutSecret(
-        () => CASE.create(chart, CASE.id, applyMutation(materialize(spec, chart, 'a'), mutation('exempt.jwt.jwks', jwksFromUri), chart, 'm')),
+        () => CASE.create(chart, CASE.id, applyMutation(materialize(spec, chart, 'a'), mutation('exemptions[0].jwt.jwks', jwksFromUri), chart, 'm')),
         'JwksSource.fromUri', 'uri', secret);
     }), { seed: 20251253, numRuns: 300 });
   }, TIMEOUT);

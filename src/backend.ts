@@ -42,6 +42,8 @@ export interface BackendFromNameOptions {
   readonly appProtocol?: string;
 }
 
+const GRPC_PORT_NAME = /^grpc(-.*)?$/;
+
 /**
  * A Kubernetes Service and port that a front door (ingress route, proxy) forwards to.
  *
@@ -49,6 +51,42 @@ export interface BackendFromNameOptions {
  * `Backend.fromName` for a Service managed elsewhere.
  */
 export class Backend {
+  /**
+   * The `backend` prop is a Backend (JavaScript and other jsii languages can pass anything).
+   *
+   * @internal
+   */
+  public static _check(ctx: string, backend: Backend): Backend {
+    if (!(backend instanceof Backend)) {
+      fail(ctx, 'backend', backend, 'a Backend, from Backend.fromService or Backend.fromName');
+    }
+    return backend;
+  }
+
+  /**
+   * A gRPC backend's Service port must say it is gRPC (name `grpc`/`grpc-*` or appProtocol
+   * grpc): otherwise Istio forwards HTTP/1.1 and gRPC fails. Backends whose port is not known
+   * (`Backend.fromName` without portName or appProtocol) are let through.
+   *
+   * @internal
+   */
+  public static _checkGrpc(ctx: string, backend: Backend): Backend {
+    Backend._check(ctx, backend);
+    const name = backend.portName;
+    const app = backend.appProtocol;
+    const named = name !== undefined && GRPC_PORT_NAME.test(name);
+    const declared = app !== undefined && app.toLowerCase() === 'grpc';
+    if (named || declared) {
+      return backend;
+    }
+    if (backend._serviceObject !== undefined || name !== undefined || app !== undefined) {
+      fail(ctx, 'backend', `${backend.serviceName}:${backend.port} (port name ${name === undefined ? 'unset' : JSON.stringify(name)})`,
+        'a Service port named "grpc" or "grpc-<suffix>" (or with appProtocol grpc): otherwise Istio forwards HTTP/1.1 and gRPC fails; ' +
+        'name it when you create the Service, for example ports: [{ port: 8500, name: "grpc" }]');
+    }
+    return backend;
+  }
+
   /**
    * A Service defined with cdk8s-plus-27 in the same app.
    *
@@ -221,38 +259,6 @@ export class Backend {
   public fqdn(defaultNamespace: string, clusterDomain: string = 'cluster.local'): string {
     return `${this.serviceName}.${this.namespace ?? defaultNamespace}.svc.${clusterDomain}`;
   }
-}
-
-const GRPC_PORT_NAME = /^grpc(-.*)?$/;
-
-/** The `backend` prop is a Backend (JavaScript and other jsii languages can pass anything). */
-export function checkBackend(ctx: string, backend: Backend): Backend {
-  if (!(backend instanceof Backend)) {
-    fail(ctx, 'backend', backend, 'a Backend, from Backend.fromService or Backend.fromName');
-  }
-  return backend;
-}
-
-/**
- * A gRPC backend's Service port must say it is gRPC (name `grpc`/`grpc-*` or appProtocol
- * grpc): otherwise Istio forwards HTTP/1.1 and gRPC fails. Backends whose port is not known
- * (`Backend.fromName` without portName or appProtocol) are let through.
- */
-export function checkGrpcBackend(ctx: string, backend: Backend): Backend {
-  checkBackend(ctx, backend);
-  const name = backend.portName;
-  const app = backend.appProtocol;
-  const named = name !== undefined && GRPC_PORT_NAME.test(name);
-  const declared = app !== undefined && app.toLowerCase() === 'grpc';
-  if (named || declared) {
-    return backend;
-  }
-  if (backend._serviceObject !== undefined || name !== undefined || app !== undefined) {
-    fail(ctx, 'backend', `${backend.serviceName}:${backend.port} (port name ${name === undefined ? 'unset' : JSON.stringify(name)})`,
-      'a Service port named "grpc" or "grpc-<suffix>" (or with appProtocol grpc): otherwise Istio forwards HTTP/1.1 and gRPC fails; ' +
-      'name it when you create the Service, for example ports: [{ port: 8500, name: "grpc" }]');
-  }
-  return backend;
 }
 
 /** What a Backend is made of. */

@@ -1,4 +1,4 @@
-export { Backend, BackendFromNameOptions, BackendFromServiceOptions } from './backend';
+export * from './backend';
 export * from './auth/basic-auth-user';
 export * from './auth/jwks';
 export * from './auth/jwt-issuer';

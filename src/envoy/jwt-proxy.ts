@@ -7,7 +7,7 @@ import { resolveTls } from '../_tls';
 import { checkArgs, checkBoolean, checkDuration, checkInteger, checkPort, contextOf, fail, abandon, chartNamespace, checkProps, checkRequestWithinLimit, quantityValue } from '../_validate';
 import { checkJwtIssuer } from '../auth/_jwt-issuer';
 import { JwtIssuer } from '../auth/jwt-issuer';
-import { Backend, checkBackend } from '../backend';
+import { Backend } from '../backend';
 import { TlsTermination } from '../tls';
 import { ADMIN_PORT, buildBootstrap, BootstrapInput, ENVOY_PATHS, HEALTH_PORT } from './bootstrap';
 
@@ -304,7 +304,7 @@ export class EnvoyJwtProxy extends Construct {
     try {
       const ctx = this.ctx = contextOf(this, CLASS);
       props = checkProps(ctx, CLASS, props);
-      checkBackend(ctx, props.backend);
+      Backend._check(ctx, props.backend);
       const port = checkPort(ctx, 'port', props.port ?? 8443);
       if (port === ADMIN_PORT || port === HEALTH_PORT) {
         fail(ctx, 'port', port, `a port other than ${ADMIN_PORT} (admin) and ${HEALTH_PORT} (health)`);

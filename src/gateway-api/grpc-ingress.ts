@@ -4,7 +4,7 @@ import { buildFrontDoor, FrontDoor } from './_front-door';
 import { GatewayApiGateway } from './gateway';
 import { abandon, checkArgs, checkHostnames, checkProps, contextOf, fail } from '../_validate';
 import { JwtIssuer } from '../auth/jwt-issuer';
-import { checkGrpcBackend, Backend } from '../backend';
+import { Backend } from '../backend';
 import { ExternalAuthorizationProvider } from '../istio/external-authorization-provider';
 
 /**
@@ -215,7 +215,7 @@ export class GatewayApiGrpcIngress extends Construct {
       const ctx = contextOf(this, CLASS);
       props = checkProps(ctx, CLASS, props);
       const hosts = checkHostnames(ctx, 'hosts', props.hosts, { wildcard: true });
-      checkGrpcBackend(ctx, props.backend);
+      Backend._checkGrpc(ctx, props.backend);
       if (props.timeout !== undefined && props.gateway instanceof GatewayApiGateway && props.gateway._implementation._kind === 'istio') {
         fail(ctx, 'timeout', props.timeout, 'no timeout with Istio: a GRPCRoute has none (and Istio sets none by default)');
       }

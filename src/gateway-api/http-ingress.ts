@@ -1,9 +1,9 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
+import { Backend } from '../backend';
 import { buildFrontDoor, FrontDoor } from './_front-door';
 import { GatewayApiFrontDoorProps } from './grpc-ingress';
 import { abandon, checkArgs, checkHostnames, checkProps, contextOf, fail } from '../_validate';
-import { checkBackend } from '../backend';
 
 /**
  * Props of `GatewayApiHttpIngress`.
@@ -128,7 +128,7 @@ export class GatewayApiHttpIngress extends Construct {
       const ctx = contextOf(this, CLASS);
       props = checkProps(ctx, CLASS, props);
       const hosts = checkHostnames(ctx, 'hosts', props.hosts, { wildcard: true });
-      checkBackend(ctx, props.backend);
+      Backend._check(ctx, props.backend);
       const prefixes = checkPathPrefixes(ctx, props.pathPrefixes ?? ['/']);
       const door = buildFrontDoor(this, ctx, { ...props, hosts }, {
         kind: 'HTTPRoute',

@@ -11,7 +11,7 @@ import { byCodeUnits, checkBoolean, checkDnsLabel, checkArgs, checkDnsSubdomain,
 import { authorityRegex, checkGatewayWideJwtAcknowledged, EXPIRY_HEADER, gatewayAndBackendRules, jwtRule, requireJwt } from './_jwt';
 import { addValuesFile, valuesFileName } from '../_values-files';
 import { JwtIssuer } from '../auth/jwt-issuer';
-import { Backend, checkGrpcBackend } from '../backend';
+import { Backend } from '../backend';
 import { RULES } from '../lint/_rules';
 import { suppressLint } from '../lint/_suppress';
 
@@ -286,7 +286,7 @@ export class IstioGrpcIngress extends Construct {
       const ctx = this.ctx = contextOf(this, CLASS);
       props = checkProps(ctx, CLASS, props);
       const given = checkHostnames(ctx, 'hosts', props.hosts, { wildcard: true });
-      checkGrpcBackend(ctx, props.backend);
+      Backend._checkGrpc(ctx, props.backend);
       const namespace = chartNamespace(ctx, this,
         'the VirtualService names the backend by its cluster DNS name, and a Gateway admits VirtualServices for its hosts from that namespace only');
       nameObjects(this, ctx, 'name', props.name);

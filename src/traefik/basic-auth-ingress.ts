@@ -9,7 +9,7 @@ import { resolveTls, ResolvedTls } from '../_tls';
 import { checkAnnotations, checkBoolean, checkDnsLabel, checkDnsSubdomain, checkHostname, checkHostnames, contextOf, fail, abandon, chartNamespace, checkArgs, made, REDACTED, checkProps, claimFrontDoor } from '../_validate';
 import { addValuesFile, valuesFileName } from '../_values-files';
 import { BasicAuthUser } from '../auth/basic-auth-user';
-import { checkBackend, Backend } from '../backend';
+import { Backend } from '../backend';
 import { ProxyPods } from '../proxy-pods';
 import { TlsTermination } from '../tls';
 import { ACCEPTED_SET, MODERN_SUITES } from './_cipher-suites';
@@ -255,7 +255,7 @@ export class TraefikBasicAuthIngress extends Construct {
     try {
       const ctx = this.ctx = contextOf(this, CLASS);
       props = checkProps(ctx, CLASS, props);
-      checkBackend(ctx, props.backend);
+      Backend._check(ctx, props.backend);
       const namespace = chartNamespace(ctx, this,
         'Traefik routes to Services of the route\'s namespace, and names middlewares as <namespace>-<name>@kubernetescrd');
       nameObjects(this, ctx, 'name', props.name);

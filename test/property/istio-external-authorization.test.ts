@@ -1,13 +1,13 @@
 import * as fc from 'fast-check';
-import { dnsLabel, externalAuthorizationProvider, hostList, httpsUrl, issuer, jwks, labels, shortLabel, text, word } from './_arbitraries';
+import { dnsLabel, externalAuthorizationProvider, hostList, istioJwt, labels, shortLabel, word } from './_arbitraries';
 import {
   BAD_DNS_LABELS, hostListMutations, jwtMutations, labelMapMutations, labelMutations, providerMutations, sparseListMutations,
 } from './_mutations';
 import {
   applyMutation, checkInvalidSpecs, checkValidSpecs, ConstructCase, DELETE, expectChecksCatchBrokenCases, expectRefusedWithoutSecret,
-  Make, materialize, Mutation, mutation, mutationsOf, newApp, props, propsMutations, secretArb, shared,
+  Make, materialize, Mutation, mutation, mutationsOf, newApp, props, propsMutations, secretArb,
 } from './_support';
-import { IstioExternalAuthorization, JsonWebKeySet, JwksSource, JwtAudiences } from '../../src';
+import { IstioExternalAuthorization, JwksSource } from '../../src';
 
 const CLASS = 'IstioExternalAuthorization';
 const TIMEOUT = 120_000;
@@ -18,15 +18,8 @@ const provider = externalAuthorizationProvider(true);
  * A JwtIssuer: the issuer, its keys (a JWKS URL or a key set, built per app) and the audiences (or any audience, by
  * choice).
  */
-const jwksSource = fc.oneof(
-  httpsUrl.map(uri => new Make(`JwksSource.fromUri(${JSON.stringify(uri)})`, () => JwksSource.fromUri(uri))),
-  jwks.map((set: Make<JsonWebKeySet>) => new Make(`JwksSource.fromKeySet(${set.label})`, (chart, tag) => JwksSource.fromKeySet(set.build(chart, tag)))),
-);
-const audiences = fc.oneof(
-  fc.array(text(20), { minLength: 1, maxLength: 4 }).map(list => new Make(`JwtAudiences.of(${JSON.stringify(list)})`, () => JwtAudiences.of(list))),
-  fc.constant(shared('JwtAudiences.acceptAny()', JwtAudiences.acceptAny())),
-);
-const jwtIssuer = props({ issuer, jwks: jwksSource, audiences }, { forwardToken: fc.boolean() });
+/** A JwtIssuer (the shared arbitrary). */
+const jwtIssuer = istioJwt;
 
 /** The gateway pods without `gatewayPods`. */
 const DEFAULT_PODS = { namespace: 'istio-system', selector: { istio: 'ingressgateway' } };

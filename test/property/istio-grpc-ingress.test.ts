@@ -1,7 +1,6 @@
 import * as fc from 'fast-check';
 import {
-  backendFromName, backendFromService, dnsLabel, dnsSubdomain, grpcBackend, hostList, hostname, httpsUrl, issuer, jwks, labels, method, millis, text,
-  word,
+  backendFromName, backendFromService, dnsLabel, dnsSubdomain, grpcBackend, hostList, hostname, istioJwt, labels, method, millis, word,
 } from './_arbitraries';
 import {
   BAD_DNS_LABELS, BAD_DNS_SUBDOMAINS, durationMutations, hostListMutations, integerMutations, labelMapMutations, labelMutations,
@@ -10,7 +9,7 @@ import {
   applyMutation, checkInvalidSpecs, checkValidSpecs, ConstructCase, DELETE, expectChecksCatchBrokenCases, expectRefusedWithoutSecret,
   Make, materialize, Mutation, mutation, mutationsOf, newApp, props, propsMutations, secretArb, shared,
 } from './_support';
-import { Backend, IstioGateway, IstioGrpcIngress, JsonWebKeySet, JwksSource, JwtAudiences, TlsCertificate, TlsTermination } from '../../src';
+import { Backend, IstioGateway, IstioGrpcIngress, JwksSource, JwtAudiences, TlsCertificate, TlsTermination } from '../../src';
 
 const CLASS = 'IstioGrpcIngress';
 const TIMEOUT = 120_000;
@@ -47,16 +46,8 @@ const basicAuth = props({
 // The JWT issuer (JwtIssuer: the key source and the audiences are values of their own classes)
 // ---------------------------------------------------------------------------------------------
 
-const jwksFromUri = (uri: string) => new Make(`JwksSource.fromUri(${JSON.stringify(uri)})`, () => JwksSource.fromUri(uri));
-const jwksSource = fc.oneof(
-  httpsUrl.map(jwksFromUri),
-  jwks.map((set: Make<JsonWebKeySet>) => new Make(`JwksSource.fromKeySet(${set.label})`, (chart, tag) => JwksSource.fromKeySet(set.build(chart, tag)))),
-);
-const audiences = fc.oneof(
-  fc.array(text(20), { minLength: 1, maxLength: 4 }).map(list => new Make(`JwtAudiences.of(${JSON.stringify(list)})`, () => JwtAudiences.of(list))),
-  fc.constant(shared('JwtAudiences.acceptAny()', JwtAudiences.acceptAny())),
-);
-const jwtIssuer = props({ issuer, jwks: jwksSource, audiences }, { forwardToken: fc.boolean() });
+/** A JwtIssuer (the shared arbitrary). */
+const jwtIssuer = istioJwt;
 
 // ---------------------------------------------------------------------------------------------
 // The gateway (IstioGateway: a Gateway the ingress creates, or one that exists)
@@ -204,7 +195,7 @@ function semanticMutations(spec: any): Mutation[] {
       out.push(mutation('basicAuth.pluginSha256', bad));
     }
     out.push(mutation('jwt', {
-      issuer: 'https://i.example.com', jwks: jwksFromUri('https://i.example.com/jwks'), audiences: shared('JwtAudiences.of(["a"])', JwtAudiences.of(['a'])),
+      issuer: 'https://i.example.com', jwks: shared('JwksSource.fromUri(i)', JwksSource.fromUri('https://i.example.com/jwks')), audiences: shared('JwtAudiences.of(["a"])', JwtAudiences.of(['a'])),
     }));
   }
   if (mode === 'jwt') {

@@ -122,21 +122,27 @@ export class IstioExternalAuthorization extends Construct {
    *
    * @default - none without an exemption's `jwt`
    */
-  public readonly requestAuthentication?: ApiObject;
+  public get requestAuthentication(): ApiObject | undefined {
+    return this.objects.requestAuthentication;
+  }
 
   /**
    * The DENY policy for requests of the first exemption with `jwt` without a valid token (each has its own).
    *
    * @default - none without an exemption's `jwt`
    */
-  public readonly jwtDenyPolicy?: ApiObject;
+  public get jwtDenyPolicy(): ApiObject | undefined {
+    return this.objects.jwtDenyPolicy;
+  }
 
   /**
    * The DENY policy for exempted requests that carry identity headers.
    *
    * @default - none without an exemption and `headersToUpstreamOnAllow`
    */
-  public readonly forgedHeaderDenyPolicy?: ApiObject;
+  public get forgedHeaderDenyPolicy(): ApiObject | undefined {
+    return this.objects.forgedHeaderDenyPolicy;
+  }
 
   /**
    * The EnvoyFilter that normalizes paths on the gateway's pods before any policy sees them:
@@ -148,7 +154,9 @@ export class IstioExternalAuthorization extends Construct {
    *
    * @default - none without exemptions
    */
-  public readonly pathNormalization?: ApiObject;
+  public get pathNormalization(): ApiObject | undefined {
+    return this.objects.pathNormalization;
+  }
 
   /**
    * The istiod mesh configuration this needs, for the Helm values `meshConfig` (or
@@ -165,6 +173,10 @@ export class IstioExternalAuthorization extends Construct {
   private readonly acknowledged?: boolean;
   private readonly identityHeaders?: string[];
   private readonly exemptionList: CheckedExemption[] = [];
+  /** The objects written with the first exemptions. */
+  private readonly objects: {
+    requestAuthentication?: ApiObject; jwtDenyPolicy?: ApiObject; forgedHeaderDenyPolicy?: ApiObject; pathNormalization?: ApiObject;
+  } = {};
 
   constructor(scope: Construct, id: string, props: IstioExternalAuthorizationProps) {
     super(scope, id);
@@ -263,8 +275,8 @@ export class IstioExternalAuthorization extends Construct {
       const jwt = requireJwt(this, {
         namespace: this.namespace, attach, jwt: rule, hosts: hosts && (() => hosts!), paths, idSuffix: n === 0 ? '' : String(n + 1),
       });
-      (this as { requestAuthentication?: ApiObject }).requestAuthentication ??= jwt.requestAuthentication;
-      (this as { jwtDenyPolicy?: ApiObject }).jwtDenyPolicy ??= jwt.denyPolicy;
+      this.objects.requestAuthentication ??= jwt.requestAuthentication;
+      this.objects.jwtDenyPolicy ??= jwt.denyPolicy;
     }
     if (!first) {
       claimObjectNames(this, ctx);
@@ -272,7 +284,7 @@ export class IstioExternalAuthorization extends Construct {
     }
     const headers = this.identityHeaders;
     if (headers !== undefined) {
-      (this as { forgedHeaderDenyPolicy?: ApiObject }).forgedHeaderDenyPolicy = new security.AuthorizationPolicy(this, 'DenyForgedIdentity', {
+      this.objects.forgedHeaderDenyPolicy = new security.AuthorizationPolicy(this, 'DenyForgedIdentity', {
         metadata: { ...named(childName(this, 'DenyForgedIdentity')), namespace: this.namespace },
         spec: {
           selector: { matchLabels: this.selector },
@@ -286,7 +298,7 @@ export class IstioExternalAuthorization extends Construct {
         },
       });
     }
-    (this as { pathNormalization?: ApiObject }).pathNormalization = pathNormalization(this, this.namespace, this.selector, () => this.exemptionList);
+    this.objects.pathNormalization = pathNormalization(this, this.namespace, this.selector, () => this.exemptionList);
     claimObjectNames(this, ctx);
   }
 }

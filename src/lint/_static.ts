@@ -3,6 +3,7 @@
  * replaces (DOMAIN reference of the project, sections A to G), whoever wrote the YAML.
  */
 import { parse } from 'yaml';
+import { lineOf } from './_load';
 import { groupOf, Manifest, ManifestSet, namespaceOf, policySources, ROOT_NAMESPACE, selects } from './_manifests';
 import { Finding, finding, RULES, Severity } from './_rules';
 import { connectionManagers, envoyBootstraps, inBootstrap, podsOf, podTemplates, routedServices, serviceOf } from './_workloads';
@@ -771,7 +772,41 @@ const podSecurity: Check = set => {
 };
 
 /** Every static check. */
+// ---------------------------------------------------------------------------------------------
+// One document per object
+
+/**
+ * Documents for the same object: kubectl, Argo CD and Flux keep only the last one applied. A copy
+ * that differs replaces what the first one set (an error); an identical copy changes nothing (a
+ * note). Each later document is reported, pointing at the first.
+ */
+const duplicateObject: Check = set => {
+  const byObject = new Map<string, Manifest[]>();
+  for (const m of set.all) {
+    const name = m.doc?.metadata?.name;
+    if (typeof name === 'string' && typeof m.doc?.kind === 'string') {
+      const key = `${groupOf(m.doc)}/${m.doc.kind} ${namespaceOf(m.doc)}/${name}`;
+      byObject.set(key, [...(byObject.get(key) ?? []), m]);
+    }
+  }
+  const out: Finding[] = [];
+  for (const copies of byObject.values()) {
+    // The first by file and position, whatever order the files were given in.
+    const [first, ...others] = [...copies].sort((x, y) => (x.file < y.file ? -1 : x.file > y.file ? 1 : x.index - y.index));
+    const line = lineOf(first, 'metadata.name');
+    const at = line === undefined ? `${first.file} (document ${first.index + 1})` : `${first.file}:${line}`;
+    for (const m of others) {
+      const same = JSON.stringify(first.doc) === JSON.stringify(m.doc);
+      out.push(finding(RULES.duplicateObject, m, 'metadata.name', same
+        ? `an identical copy of the ${m.doc.kind} at ${at}`
+        : `another ${m.doc.kind} of this namespace and name is at ${at}: the one applied last replaces the other`,
+      same ? 'note' : 'error'));
+    }
+  }
+  return out;
+};
+
 export const STATIC_CHECKS: Check[] = [
-  removedApi, traefikV1, requestAuthNotRequired, customPathOnly, mtlsPermissive, authzHosts, gatewayHosts, wasm,
+  duplicateObject, removedApi, traefikV1, requestAuthNotRequired, customPathOnly, mtlsPermissive, authzHosts, gatewayHosts, wasm,
   jwtProviders, envoyConfig, grpcPorts, kserveActivator, alpn, secretsInClear, htpasswd, extAuth, podSecurity,
 ];

@@ -18,6 +18,7 @@ test('000 Istio gRPC: host case gets past the basic_auth plugin, plaintext crede
   expect(await rules('000-istio-grpc.yaml')).toEqual([
     'error credentials-in-clear',
     'error front-door-bypass',
+    'note duplicate-object',
     'warning gateway-hosts-any-namespace',
     'warning grpc-port-protocol',
   ]);
@@ -25,6 +26,8 @@ test('000 Istio gRPC: host case gets past the basic_auth plugin, plaintext crede
   const bypass = report.findings.find(f => f.rule.id === 'front-door-bypass')!;
   expect(bypass.message).toMatch(/host ML\.EXAMPLE\.COM → ml-services\/ml-api:8500/);
   expect(report.findings.find(f => f.rule.id === 'grpc-port-protocol')!.message).toMatch(/port-8500/);
+  // The post prints the Gateway twice, identical: harmless, said as a note.
+  expect(report.findings.find(f => f.rule.id === 'duplicate-object')!.message).toMatch(/^an identical copy of the Gateway at .*000-istio-grpc\.yaml:\d+$/);
 });
 
 test('001 Traefik: Traefik v1 auth annotations on an extensions/v1beta1 Ingress', async () => {
@@ -47,11 +50,15 @@ test('002 Envoy: v2 config, no audiences, no expiry, raw paths, the backend open
   ]);
 });
 
-test('003 KServe: the activator stays on the path of an isolated model; gateways open to every namespace', async () => {
+test('003 KServe: the activator stays on the path of an isolated model; gateways open to every namespace; two variants under one name', async () => {
   expect(await rules('003-kserve-mesh.yaml')).toEqual([
+    'error duplicate-object',
     'error kserve-activator-in-path',
     'warning gateway-hosts-any-namespace',
   ]);
+  const report = await lint(readManifests([path.join(DIR, '003-kserve-mesh.yaml')]));
+  expect(report.findings.filter(f => f.rule.id === 'duplicate-object').map(f => `${f.manifest.doc.kind} ${f.manifest.doc.metadata.name}`).sort())
+    .toEqual(['Gateway kserve-local-gateway', 'Service kserve-local-gateway']);
 });
 
 test('004 external authorization: inference traffic exempted by path alone', async () => {

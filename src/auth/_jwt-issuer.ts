@@ -1,6 +1,6 @@
-import { checkIssuer, fail } from '../_validate';
+import { checkIssuer } from '../_validate';
 import { JsonWebKeySet } from './jwks';
-import { JwksSource, JwtAudiences, JwtIssuer } from './jwt-issuer';
+import { JwtIssuer } from './jwt-issuer';
 
 /** A JWT issuer, checked: one key source, audiences sorted (none: any audience, by choice). */
 export interface CheckedJwtIssuer {
@@ -11,20 +11,12 @@ export interface CheckedJwtIssuer {
   readonly forwardToken: boolean;
 }
 
-/** Checks an issuer given as `prop` (such as `jwt`): props checks have checked its types. */
+/**
+ * Checks an issuer given as `prop` (such as `jwt`). The props checks have checked its types (a
+ * JwksSource, a JwtAudiences) and their factories the URL and the audiences.
+ */
 export function checkJwtIssuer(ctx: string, prop: string, jwt: JwtIssuer): CheckedJwtIssuer {
-  if (jwt === null || typeof jwt !== 'object') {
-    fail(ctx, prop, jwt, 'a JwtIssuer with an issuer, a JWKS source and audiences');
-  }
   checkIssuer(ctx, `${prop}.issuer`, jwt.issuer);
-  if (!(jwt.jwks instanceof JwksSource)) {
-    fail(ctx, `${prop}.jwks`, jwt.jwks, 'JwksSource.fromUri(uri) or JwksSource.fromKeySet(keySet)');
-  }
-  if (!(jwt.audiences instanceof JwtAudiences)) {
-    fail(ctx, `${prop}.audiences`, jwt.audiences,
-      'JwtAudiences.of([...]) with the audiences (aud claim) tokens must be for: without them every token of the issuer is accepted, ' +
-      'such as every pod\'s service-account token of a cluster issuer (JwtAudiences.acceptAny() if that is intended)');
-  }
   return {
     issuer: jwt.issuer,
     jwks: jwt.jwks.keySet,

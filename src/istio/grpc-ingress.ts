@@ -292,7 +292,7 @@ export class IstioGrpcIngress extends Construct {
       nameObjects(this, ctx, 'name', props.name);
       const gw = props.gateway;
       const create = gw._create;
-      const pods = checkProxyPods(ctx, create ? 'gateway.pods' : 'gateway.pods', create ? create.pods ?? ISTIO_INGRESS_PODS : gw._existing!.pods);
+      const pods = checkProxyPods(ctx, 'gateway.pods', create ? create.pods ?? ISTIO_INGRESS_PODS : gw._existing!.pods);
       const selector = pods.selector;
       const gatewayNamespace = pods.namespace;
       const open = checkBoolean(ctx, 'allowUnauthenticated', props.allowUnauthenticated ?? false);
